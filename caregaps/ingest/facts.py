@@ -1,0 +1,191 @@
+"""Turn one FHIR R4 resource into the normalized facts that measures read.
+
+A table (`SPECS`) says, per resource type the engine reads, which element names the patient,
+which gives the time, the status, and which codings to keep under which `element` label.
+`code` is always the primary code a measure matches against a value set (Encounter.type,
+MedicationRequest.medicationCodeableConcept, Immunization.vaccineCode, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+
+from caregaps.ingest import elements as el
+from caregaps.ingest.problems import Problem
+
+
+@dataclass(frozen=True)
+class Spec:
+    kind: str
+    patient: str = "subject"
+    time: tuple[str, ...] = ()
+    end: tuple[str, ...] = ()
+    status: str | None = "status"
+    codes: tuple[tuple[str, str], ...] = ()  # (label, element name)
+    plain_codes: tuple[tuple[str, str], ...] = ()  # (label, element holding a bare code)
+    required: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+    value: bool = False
+
+
+_MED = (("code", "medicationCodeableConcept"),)
+SPECS: dict[str, Spec] = {
+    "Observation": Spec("observation", time=("effective",), required=("status", "code"), value=True,
+                        codes=(("code", "code"), ("category", "category")), refs=("encounter",)),
+    "Condition": Spec("condition", time=("onset", "recordedDate"), end=("abatement",), status=None,
+                      codes=(("code", "code"), ("category", "category"),
+                             ("clinical-status", "clinicalStatus"), ("verification", "verificationStatus")),
+                      refs=("encounter",)),
+    "Encounter": Spec("encounter", time=("period",), required=("status",),
+                      codes=(("code", "type"), ("reason", "reasonCode")), refs=()),
+    "Procedure": Spec("procedure", time=("performed",), required=("status",),
+                      codes=(("code", "code"), ("category", "category"), ("status-reason", "statusReason")),
+                      refs=("encounter",)),
+    "MedicationRequest": Spec("medication-request", time=("authoredOn",), required=("status", "intent"),
+                              codes=_MED + (("category", "category"), ("reason", "reasonCode")),
+                              plain_codes=(("intent", "intent"),),
+                              refs=("encounter", "medicationReference")),
+    "MedicationDispense": Spec("medication-dispense", time=("whenHandedOver", "whenPrepared"),
+                               required=("status",), codes=_MED, refs=("medicationReference",)),
+    "MedicationAdministration": Spec("medication-administration", time=("effective",),
+                                     required=("status",), codes=_MED, refs=("medicationReference",)),
+    "MedicationStatement": Spec("medication-statement", time=("effective", "dateAsserted"),
+                                required=("status",), codes=_MED, refs=("medicationReference",)),
+    "Immunization": Spec("immunization", patient="patient", time=("occurrence",),
+                         required=("status", "vaccineCode"), codes=(("code", "vaccineCode"),)),
+    "DiagnosticReport": Spec("diagnostic-report", time=("effective", "issued"), required=("status", "code"),
+                             codes=(("code", "code"), ("category", "category")), refs=("encounter",)),
+    "ServiceRequest": Spec("service-request", time=("authoredOn", "occurrence"),
+                           required=("status", "intent"), codes=(("code", "code"), ("category", "category")),
+                           plain_codes=(("intent", "intent"),), refs=("encounter",)),
+    "DeviceRequest": Spec("device-request", time=("authoredOn", "occurrence"),
+                          required=("status", "intent"), codes=(("code", "codeCodeableConcept"),),
+                          plain_codes=(("intent", "intent"),), refs=("encounter",)),
+    "AllergyIntolerance": Spec("allergy", patient="patient", time=("onset", "recordedDate"), status=None,
+                               codes=(("code", "code"), ("clinical-status", "clinicalStatus"),
+                                      ("verification", "verificationStatus"))),
+    "Coverage": Spec("coverage", patient="beneficiary", time=("period",), required=("status",),
+                     codes=(("code", "type"),), refs=("payor",)),
+}
+
+
+@dataclass(slots=True)
+class FactRow:
+    kind: str
+    patient_id: str
+    component: int | None
+    start: datetime | None
+    end: datetime | None
+    value_num: float | None = None
+    value_unit: str | None = None
+    status: str | None = None
+    codes: list[tuple[str, str | None, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Extracted:
+    """What one resource yields: its facts, its references, and whether it is withdrawn."""
+
+    facts: list[FactRow] = field(default_factory=list)
+    references: list[tuple[str, str, str]] = field(default_factory=list)  # (path, type, id)
+    entered_in_error: bool = False
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def extract(resource: dict, rtype: str, tz: tzinfo) -> Extracted:
+    """The facts of a resource of a type in SPECS; raises Problem if an element it reads is bad."""
+    spec = SPECS[rtype]
+    out = Extracted()
+    for name in spec.required:
+        if resource.get(name) is None and not _has_choice(resource, name):
+            raise Problem(f"missing {name}", path=f"{rtype}.{name}", code="required")
+    patient_id = el.patient_of(resource, spec.patient, rtype)
+    start, end = el.when(resource, rtype, spec.time, tz)
+    if spec.end:
+        end = el.when(resource, rtype, spec.end, tz)[1]
+    status = _status(resource, rtype, spec)
+    fact = FactRow(spec.kind, patient_id, None, start, end, status=status,
+                   codes=_codes(resource, rtype, spec))
+    out.entered_in_error = status == "entered-in-error" or any(
+        label == "verification" and code == "entered-in-error" for label, _, code in fact.codes)
+    if spec.value:
+        _read_value(resource, rtype, fact)
+        out.facts.append(fact)
+        _components(resource, rtype, fact, out)
+        if start is None:
+            out.warnings.append(Problem("no effective time", path=f"{rtype}.effective[x]",
+                                        code="incomplete", severity="warning"))
+    else:
+        out.facts.append(fact)
+    for name in spec.refs:
+        for i, ref in enumerate(_as_list(resource.get(name))):
+            if (target := el.reference(ref, f"{rtype}.{name}")) is not None:
+                out.references.append((name if i == 0 else f"{name}[{i}]", *target))
+    return out
+
+
+def _has_choice(resource: dict, prefix: str) -> bool:
+    return any(key.startswith(prefix) for key in resource)
+
+
+def _status(resource: dict, rtype: str, spec: Spec) -> str | None:
+    if spec.status is None:
+        concept = resource.get("clinicalStatus")
+        found = el.codings(concept, f"{rtype}.clinicalStatus") if concept is not None else []
+        return found[0][1] if found else None
+    status = resource.get(spec.status)
+    if status is not None and not isinstance(status, str):
+        raise Problem(f"status must be a code, got {status!r}", path=f"{rtype}.{spec.status}")
+    return status
+
+
+def _codes(resource: dict, rtype: str, spec: Spec) -> list[tuple[str, str | None, str]]:
+    out = []
+    for label, name in spec.codes:
+        value = resource.get(name)
+        if value is not None:
+            out.extend((label, system, code) for system, code in el.concepts(value, f"{rtype}.{name}"))
+    for label, name in spec.plain_codes:
+        if isinstance(value := resource.get(name), str):
+            out.append((label, None, value))
+    if rtype == "Encounter" and (klass := resource.get("class")) is not None:
+        if (pair := el.coding(klass, "Encounter.class")) is not None:
+            out.append(("class", *pair))
+    if rtype == "Encounter" and isinstance(hosp := resource.get("hospitalization"), dict):
+        if (disposition := hosp.get("dischargeDisposition")) is not None:
+            path = "Encounter.hospitalization.dischargeDisposition"
+            out.extend(("discharge", s, c) for s, c in el.codings(disposition, path))
+    return out
+
+
+def _read_value(item: dict, path: str, fact: FactRow) -> None:
+    """Numeric or coded value[x] of an Observation (or of one of its components)."""
+    if (q := item.get("valueQuantity")) is not None:
+        fact.value_num, fact.value_unit = el.quantity(q, f"{path}.valueQuantity")
+    elif (number := item.get("valueInteger")) is not None:
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise Problem(f"valueInteger must be an integer, got {number!r}", path=f"{path}.valueInteger")
+        fact.value_num = float(number)
+    elif (concept := item.get("valueCodeableConcept")) is not None:
+        fact.codes.extend(("value", s, c) for s, c in el.codings(concept, f"{path}.valueCodeableConcept"))
+    elif isinstance(flag := item.get("valueBoolean"), bool):
+        fact.value_num = 1.0 if flag else 0.0
+
+
+def _components(resource: dict, rtype: str, parent: FactRow, out: Extracted) -> None:
+    for i, component in enumerate(_as_list(resource.get("component"))):
+        path = f"{rtype}.component[{i}]"
+        if not isinstance(component, dict):
+            raise Problem("expected a component object", path=path, code="structure")
+        codes = [("code", s, c) for s, c in el.codings(component.get("code") or {}, f"{path}.code")]
+        fact = FactRow(parent.kind, parent.patient_id, i, parent.start, parent.end,
+                       status=parent.status, codes=codes)
+        _read_value(component, path, fact)
+        out.facts.append(fact)
+
+
+def _as_list(value: object) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

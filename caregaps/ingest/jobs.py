@@ -1,0 +1,160 @@
+"""Import jobs: read inputs, check each resource, store in batches, record every outcome.
+
+Each batch commits its resources, its rejections and the job's progress (how many lines or
+entries of each file are done) in one transaction, so a job killed at any point leaves the
+store consistent, and running it again resumes after the last committed batch. Re-reading
+input that was already stored is harmless: unchanged resources are counted, not stored again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, insert, update
+
+from caregaps.ingest.checks import check_envelope, strict_problems
+from caregaps.ingest.problems import Issue, Problem
+from caregaps.ingest.readers import Entry, read_file
+from caregaps.ingest.store import BatchWriter, Prepared, prepare, prepare_delete
+from caregaps.models import ImportIssue, ImportJob, Practice, utcnow
+from caregaps.db import session
+
+JOB, ISSUE = ImportJob.__table__, ImportIssue.__table__
+COUNTED = {"created": "stored", "updated": "stored", "unchanged": "unchanged", "deleted": "deleted"}
+
+
+@dataclass
+class EntryResult:
+    """What happened to one entry: an outcome (created, updated, unchanged, deleted,
+    rejected) and the issues raised about it."""
+
+    entry: Entry
+    outcome: str
+    rtype: str | None = None
+    rid: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    item: Prepared | None = None
+
+
+def create_job(engine: Engine, practice_id: str, source: str, files: list[tuple[Path, str]],
+               strict: bool = False) -> ImportJob:
+    """Record a job over `files` ((path on disk, name to report) pairs) before any work."""
+    job = ImportJob(id=str(uuid.uuid4()), practice_id=practice_id, source=source, strict=strict,
+                    files=[{"path": str(p), "name": n, "done": 0} for p, n in files])
+    with session(engine) as s:
+        if s.get(Practice, practice_id) is None:
+            raise LookupError(f"unknown practice {practice_id!r} (add it with `caregaps practice add`)")
+        s.add(job)
+        s.commit()
+    return job
+
+
+def run_job(engine: Engine, job_id: str, batch_size: int = 2000,
+            on_progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
+    """Run (or resume) a job to the end; returns it with its final counts."""
+    with session(engine) as s:
+        job = s.get(ImportJob, job_id)
+        practice = s.get(Practice, job.practice_id)
+    ingest = Ingestor(engine, job, ZoneInfo(practice.timezone), batch_size)
+    _set(engine, job.id, status="running", started_at=job.started_at or utcnow())
+    try:
+        for index, spec in enumerate(job.files):
+            entries = read_file(Path(spec["path"]), spec["name"], skip=spec["done"])
+            ingest.run(entries, file_index=index)
+            if on_progress:
+                on_progress(ingest.job)
+    except Exception as exc:  # the store stays consistent; the job says why it stopped
+        _set(engine, job.id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=utcnow())
+        raise
+    _set(engine, job.id, status="completed", finished_at=utcnow())
+    with session(engine) as s:
+        return s.get(ImportJob, job.id)
+
+
+class Ingestor:
+    """Checks entries and writes them in batches, committing progress with each batch."""
+
+    def __init__(self, engine: Engine, job: ImportJob, tz, batch_size: int) -> None:
+        self.engine, self.job, self.tz, self.batch_size = engine, job, tz, batch_size
+        self.counts = defaultdict(lambda: defaultdict(int), {t: defaultdict(int, c) for t, c in job.counts.items()})
+
+    def run(self, entries: Iterable[Entry], file_index: int | None = None,
+            on_result: Callable[[EntryResult], None] | None = None) -> None:
+        pending: list[EntryResult] = []
+        keys: set[tuple[str, str]] = set()
+        done = None
+        for entry in entries:
+            result, item = self.check(entry)
+            if item is not None and item.key in keys:  # the same resource twice: keep order
+                self._flush(pending, file_index, done, on_result)
+                pending, keys = [], set()
+            pending.append(result)
+            if item is not None:
+                result.item = item
+                keys.add(item.key)
+            done = entry.location.line if entry.location.line is not None else (entry.location.entry or 0) + 1
+            if len(pending) >= self.batch_size:
+                self._flush(pending, file_index, done, on_result)
+                pending, keys = [], set()
+        self._flush(pending, file_index, done, on_result)
+
+    def check(self, entry: Entry) -> tuple[EntryResult, Prepared | None]:
+        if entry.problem is not None:
+            return EntryResult(entry, "rejected", issues=[Issue.of(entry.problem, entry.location)]), None
+        if entry.delete is not None:
+            rtype, rid = entry.delete
+            return EntryResult(entry, "pending", rtype, rid), prepare_delete(rtype, rid, entry.location)
+        rtype = rid = None
+        try:
+            rtype, rid = check_envelope(entry.resource)
+            if self.job.strict and (problems := strict_problems(entry.resource)):
+                issues = [Issue.of(p, entry.location, rtype, rid) for p in problems]
+                return EntryResult(entry, "rejected", rtype, rid, issues), None
+            item = prepare(entry.resource, rtype, rid, entry.text, entry.location, self.tz)
+        except Problem as problem:
+            if rtype is None and isinstance(entry.resource, dict):
+                rtype = entry.resource.get("resourceType") if isinstance(entry.resource.get("resourceType"), str) else None
+            issue = Issue.of(problem, entry.location, rtype, rid)
+            return EntryResult(entry, "rejected", rtype, rid, [issue]), None
+        warnings = [Issue.of(w, entry.location, rtype, rid) for w in item.warnings]
+        return EntryResult(entry, "pending", rtype, rid, warnings), item
+
+    def _flush(self, pending: list[EntryResult], file_index, done, on_result) -> None:
+        if not pending:
+            return
+        with self.engine.begin() as conn:
+            items = [r.item for r in pending if r.outcome == "pending"]
+            outcomes = iter(BatchWriter(conn, self.job.practice_id, self.job.id).write(items))
+            for result in pending:
+                if result.outcome == "pending":
+                    result.outcome = next(outcomes)
+                self.counts[result.rtype or "unknown"][COUNTED.get(result.outcome, result.outcome)] += 1
+            issues = [_issue_row(self.job.id, i) for r in pending for i in r.issues]
+            if issues:
+                conn.execute(insert(ISSUE), issues)
+            if file_index is not None:
+                self.job.files[file_index]["done"] = done
+            counts = {t: dict(c) for t, c in self.counts.items()}
+            conn.execute(update(JOB).where(JOB.c.id == self.job.id).values(
+                files=[dict(f) for f in self.job.files], counts=counts))
+            self.job.counts = counts
+        if on_result:
+            for result in pending:
+                on_result(result)
+
+
+def _issue_row(import_id: str, issue: Issue) -> dict:
+    loc = issue.location
+    return {"import_id": import_id, "severity": issue.severity, "code": issue.code, "file": loc.file,
+            "line": loc.line, "entry": loc.entry, "resource_type": issue.resource_type,
+            "resource_id": issue.resource_id, "path": issue.path, "message": issue.message}
+
+
+def _set(engine: Engine, job_id: str, **values) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(JOB).where(JOB.c.id == job_id).values(**values))

@@ -1,0 +1,178 @@
+"""Write checked resources to the store in batches: raw versions, facts, codes, references.
+
+A batch is one transaction. For each resource the writer compares the content hash with the
+current version: the same hash is `unchanged`; a new hash adds a version, makes it current and
+replaces the resource's facts. Deletes and `entered-in-error` keep the raw history and remove
+the facts. Everything runs as set-based statements, a handful per batch, not per resource.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import tzinfo
+
+import orjson
+from sqlalchemy import Connection, and_, delete, insert, select, update
+
+from caregaps.ingest.facts import SPECS, Extracted, extract
+from caregaps.ingest.patients import patient_row
+from caregaps.ingest.problems import Location
+from caregaps.models import Fact, FactCode, Patient, RawResource, ResourceReference, utcnow
+
+RAW, FACT, CODE, REF, PATIENT = (RawResource.__table__, Fact.__table__, FactCode.__table__,
+                                 ResourceReference.__table__, Patient.__table__)
+LOOKUP_CHUNK = 500
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A resource that passed its checks, with everything needed to store it."""
+
+    location: Location
+    rtype: str
+    rid: str
+    body: bytes | None  # None for a delete
+    content_hash: str = ""
+    extracted: Extracted | None = None
+    patient: dict | None = None
+    warnings: list = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.rtype, self.rid
+
+
+def prepare(resource: dict, rtype: str, rid: str, text: bytes | None, location: Location,
+            tz: tzinfo) -> Prepared:
+    """Extract what the store keeps from a resource; raises Problem if an element it reads is bad."""
+    body = text if text is not None else orjson.dumps(resource)
+    digest = hashlib.sha256(orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    item = Prepared(location, rtype, rid, body, digest)
+    if rtype in SPECS:
+        item.extracted = extract(resource, rtype, tz)
+        item.warnings = item.extracted.warnings
+    elif rtype == "Patient":
+        item.patient = patient_row(resource)
+    return item
+
+
+def prepare_delete(rtype: str, rid: str, location: Location) -> Prepared:
+    return Prepared(location, rtype, rid, None)
+
+
+class BatchWriter:
+    """Stores batches for one practice and import; `write` returns an outcome per item:
+    created, updated, unchanged or deleted."""
+
+    def __init__(self, conn: Connection, practice_id: str, import_id: str | None) -> None:
+        self.conn, self.practice_id, self.import_id = conn, practice_id, import_id
+
+    def write(self, items: list[Prepared]) -> list[str]:
+        current = self._current_versions(items)
+        outcomes, new_rows, replaced_ids, replaced_keys, live = [], [], [], [], []
+        now = utcnow()
+        for item in items:
+            row = current.get(item.key)
+            outcome = _outcome(item, row)
+            outcomes.append(outcome)
+            if outcome == "unchanged":
+                continue
+            if row is not None:
+                replaced_ids.append(row.id)
+                replaced_keys.append(item.key)
+            new_rows.append({
+                "practice_id": self.practice_id, "resource_type": item.rtype, "resource_id": item.rid,
+                "version": (row.version + 1) if row is not None else 1,
+                "content_hash": item.content_hash or "deleted", "received_at": now,
+                "import_id": self.import_id, "is_current": True, "deleted": item.body is None,
+                "body": item.body.decode() if item.body is not None else None,
+            })
+            if item.body is not None:
+                live.append(item)
+        if replaced_ids:
+            self.conn.execute(update(RAW).where(RAW.c.id.in_(replaced_ids)).values(is_current=False))
+            self._remove_derived(replaced_keys)
+        if new_rows:
+            self.conn.execute(insert(RAW), new_rows)
+        self._insert_facts([i for i in live if i.extracted and not i.extracted.entered_in_error])
+        self._insert_patients([i for i in live if i.patient is not None])
+        return outcomes
+
+    def _current_versions(self, items: list[Prepared]) -> dict:
+        by_type: dict[str, list[str]] = {}
+        for item in items:
+            by_type.setdefault(item.rtype, []).append(item.rid)
+        found = {}
+        for rtype, ids in by_type.items():
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                query = select(RAW.c.resource_id, RAW.c.id, RAW.c.version, RAW.c.content_hash,
+                               RAW.c.deleted).where(
+                    RAW.c.practice_id == self.practice_id, RAW.c.resource_type == rtype,
+                    RAW.c.is_current.is_(True), RAW.c.resource_id.in_(ids[start:start + LOOKUP_CHUNK]))
+                for row in self.conn.execute(query):
+                    found[(rtype, row.resource_id)] = row
+        return found
+
+    def _remove_derived(self, keys: list[tuple[str, str]]) -> None:
+        """Delete the facts, codes, references and patient rows of replaced resources."""
+        by_type: dict[str, list[str]] = {}
+        for rtype, rid in keys:
+            by_type.setdefault(rtype, []).append(rid)
+        for rtype, ids in by_type.items():
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                chunk = ids[start:start + LOOKUP_CHUNK]
+                facts = select(FACT.c.id).where(FACT.c.practice_id == self.practice_id,
+                                                FACT.c.resource_type == rtype, FACT.c.resource_id.in_(chunk))
+                self.conn.execute(delete(CODE).where(CODE.c.fact_id.in_(facts)))
+                self.conn.execute(delete(FACT).where(and_(
+                    FACT.c.practice_id == self.practice_id, FACT.c.resource_type == rtype,
+                    FACT.c.resource_id.in_(chunk))))
+                self.conn.execute(delete(REF).where(
+                    REF.c.practice_id == self.practice_id, REF.c.source_type == rtype,
+                    REF.c.source_id.in_(chunk)))
+                if rtype == "Patient":
+                    self.conn.execute(delete(PATIENT).where(
+                        PATIENT.c.practice_id == self.practice_id, PATIENT.c.resource_id.in_(chunk)))
+
+    def _insert_facts(self, items: list[Prepared]) -> None:
+        rows, owners, refs = [], [], []
+        for item in items:
+            for fact in item.extracted.facts:
+                rows.append({
+                    "practice_id": self.practice_id, "patient_id": fact.patient_id, "kind": fact.kind,
+                    "resource_type": item.rtype, "resource_id": item.rid, "component": fact.component,
+                    "start": fact.start, "end": fact.end, "value_num": fact.value_num,
+                    "value_unit": fact.value_unit, "status": fact.status,
+                })
+                owners.append(fact.codes)
+            refs.extend({"practice_id": self.practice_id, "source_type": item.rtype, "source_id": item.rid,
+                         "path": path, "target_type": ttype, "target_id": tid}
+                        for path, ttype, tid in item.extracted.references)
+        if rows:
+            ids = self.conn.execute(insert(FACT).returning(FACT.c.id, sort_by_parameter_order=True),
+                                    rows).scalars().all()
+            codes = [{"fact_id": fid, "element": element, "system": system, "code": code}
+                     for fid, fact_codes in zip(ids, owners) for element, system, code in fact_codes]
+            if codes:
+                self.conn.execute(insert(CODE), codes)
+        if refs:
+            self.conn.execute(insert(REF), refs)
+
+    def _insert_patients(self, items: list[Prepared]) -> None:
+        if not items:
+            return
+        ids = [i.rid for i in items]
+        self.conn.execute(delete(PATIENT).where(PATIENT.c.practice_id == self.practice_id,
+                                                PATIENT.c.resource_id.in_(ids)))
+        self.conn.execute(insert(PATIENT), [{"practice_id": self.practice_id, **i.patient} for i in items])
+
+
+def _outcome(item: Prepared, current) -> str:
+    if item.body is None:
+        return "unchanged" if current is None or current.deleted else "deleted"
+    if current is None:
+        return "created"
+    if current.content_hash == item.content_hash and not current.deleted:
+        return "unchanged"
+    return "updated"

@@ -1,0 +1,162 @@
+"""Database tables: practices and their tokens, patients, raw resources, facts, import jobs.
+
+Raw resources are the source of truth (every version, content-hashed, with its original JSON);
+facts are the normalized rows measures read and can always be rebuilt from the raw layer.
+Times are stored as naive UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants 64-bit keys at this scale.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """The current instant as a naive UTC datetime (how every time is stored)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Practice(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    timezone: str = "America/New_York"
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A practice's bearer token; only its SHA-256 is stored (the token itself is 256 random bits)."""
+
+    __tablename__ = "api_token"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    practice_id: str = Field(foreign_key="practice.id", index=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    label: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    revoked_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+
+
+class Patient(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("practice_id", "resource_id"),)
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    practice_id: str = Field(foreign_key="practice.id")
+    resource_id: str = Field(max_length=64)
+    identifiers: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    family: Optional[str] = None
+    given: Optional[str] = None
+    birth_date: Optional[date] = None
+    gender: Optional[str] = None
+    race: Optional[str] = None
+    ethnicity: Optional[str] = None
+    deceased: bool = False
+    general_practitioner: Optional[str] = None
+
+
+class RawResource(SQLModel, table=True):
+    """One received version of a resource. `is_current` marks the version facts come from."""
+
+    __tablename__ = "raw_resource"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "resource_type", "resource_id", "version"),
+        Index("ix_raw_current", "practice_id", "resource_type", "resource_id", "is_current"),
+    )
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    practice_id: str = Field(foreign_key="practice.id")
+    resource_type: str = Field(max_length=64)
+    resource_id: str = Field(max_length=64)
+    version: int = 1
+    content_hash: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    import_id: Optional[str] = Field(default=None, max_length=36, index=True)
+    is_current: bool = True
+    deleted: bool = False
+    body: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class Fact(SQLModel, table=True):
+    """A normalized clinical event (or an Observation component) that measures read."""
+
+    __table_args__ = (
+        Index("ix_fact_patient", "practice_id", "patient_id", "kind"),
+        Index("ix_fact_source", "practice_id", "resource_type", "resource_id"),
+    )
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    practice_id: str = Field(max_length=64)
+    patient_id: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    resource_type: str = Field(max_length=64)
+    resource_id: str = Field(max_length=64)
+    component: Optional[int] = None
+    start: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    end: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    value_num: Optional[float] = None
+    value_unit: Optional[str] = Field(default=None, max_length=64)
+    status: Optional[str] = Field(default=None, max_length=32)
+
+
+class FactCode(SQLModel, table=True):
+    """One coding of a fact; `element` says where it came from (code, value, category, ...)."""
+
+    __tablename__ = "fact_code"
+    __table_args__ = (Index("ix_fact_code_code", "code", "system"),)
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    fact_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    element: str = Field(max_length=32)
+    system: Optional[str] = Field(default=None, max_length=255)
+    code: str = Field(max_length=255)
+
+
+class ResourceReference(SQLModel, table=True):
+    """A reference from one resource to another (other than to its patient), for data quality."""
+
+    __tablename__ = "resource_reference"
+    __table_args__ = (
+        Index("ix_ref_source", "practice_id", "source_type", "source_id"),
+        Index("ix_ref_target", "practice_id", "target_type", "target_id"),
+    )
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    practice_id: str = Field(max_length=64)
+    source_type: str = Field(max_length=64)
+    source_id: str = Field(max_length=64)
+    path: str = Field(max_length=128)
+    target_type: str = Field(max_length=64)
+    target_id: str = Field(max_length=64)
+
+
+class ImportJob(SQLModel, table=True):
+    """One ingest run. `files` records each input and how far it has been committed."""
+
+    __tablename__ = "import_job"
+    id: str = Field(primary_key=True, max_length=36)
+    practice_id: str = Field(foreign_key="practice.id", index=True)
+    source: str = Field(max_length=32)
+    status: str = Field(default="queued", max_length=16)
+    strict: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    started_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    finished_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    files: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    counts: dict[str, dict[str, int]] = Field(default_factory=dict, sa_column=Column(JSON))
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class ImportIssue(SQLModel, table=True):
+    """A rejected resource or a problem in an input, with where it was and what to fix."""
+
+    __tablename__ = "import_issue"
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    import_id: str = Field(max_length=36, index=True)
+    severity: str = Field(default="error", max_length=16)
+    code: str = Field(default="invalid", max_length=32)
+    file: Optional[str] = None
+    line: Optional[int] = None
+    entry: Optional[int] = None
+    resource_type: Optional[str] = Field(default=None, max_length=64)
+    resource_id: Optional[str] = Field(default=None, max_length=64)
+    path: Optional[str] = None
+    message: str = Field(sa_column=Column(Text, nullable=False))

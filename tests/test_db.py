@@ -1,0 +1,12 @@
+"""The schema migrates on every backend and round-trips the basic tables."""
+
+from sqlmodel import select
+
+from caregaps.db import session
+from caregaps.models import Practice
+
+
+def test_given_migrated_database_when_practice_added_then_it_reads_back(engine, practice):
+    with session(engine) as s:
+        got = s.exec(select(Practice)).one()
+    assert (got.id, got.name, got.timezone) == ("p1", "Riverside Family Medicine", "America/Chicago")

@@ -1,0 +1,54 @@
+"""The FastAPI application factory: one app per settings object, nothing built at import."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+
+from caregaps.config import Settings, get_settings
+from caregaps.db import make_engine, migrate
+from caregaps.fhir.outcome import error
+from caregaps.ingest.runner import JobRunner
+from caregaps.web import api, fhir_ingest, pages
+from caregaps.web.deps import AuthError, RequestTooLarge
+from caregaps.web.limits import BodyLimit
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        app.state.engine, app.state.settings = engine, settings
+        app.state.runner = JobRunner(engine, settings.ingest_batch_size)
+        app.state.runner.resume_unfinished()
+        yield
+        app.state.runner.shutdown()
+        engine.dispose()
+
+    app = FastAPI(title="caregaps", version="0.1.0", lifespan=lifespan,
+                  description="Care gaps over FHIR R4: ingest, data quality, measures, worklists.")
+    app.include_router(fhir_ingest.router)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+
+    @app.exception_handler(AuthError)
+    async def unauthorized(_: Request, exc: AuthError) -> Response:
+        return _fhir_error(401, str(exc), "login", {"WWW-Authenticate": 'Bearer realm="caregaps"'})
+
+    @app.exception_handler(RequestTooLarge)
+    async def too_large(_: Request, exc: RequestTooLarge) -> Response:
+        return _fhir_error(413, f"request body is larger than the limit of {settings.max_request_bytes} "
+                           "bytes (CAREGAPS_MAX_REQUEST_BYTES)", "too-long")
+
+    return app
+
+
+def _fhir_error(status: int, message: str, code: str, headers: dict | None = None) -> Response:
+    return Response(error(message, code).model_dump_json(exclude_none=True), status_code=status,
+                    media_type="application/fhir+json", headers=headers)

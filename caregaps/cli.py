@@ -209,3 +209,7 @@ def demo(ctx: click.Context, samples: Path, then_serve: bool) -> None:
     load_samples(_engine(), samples, echo=click.echo)
     if then_serve:
         ctx.invoke(serve)
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,7 @@ from datetime import tzinfo
 import orjson
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
+from caregaps.ingest.bulk import allocate_ids, insert_rows
 from caregaps.ingest.facts import SPECS, Extracted, extract
 from caregaps.ingest.patients import patient_row
 from caregaps.ingest.problems import Location
@@ -23,6 +24,10 @@ from caregaps.models import Fact, FactCode, Patient, RawResource, ResourceRefere
 RAW, FACT, CODE, REF, PATIENT = (RawResource.__table__, Fact.__table__, FactCode.__table__,
                                  ResourceReference.__table__, Patient.__table__)
 LOOKUP_CHUNK = 500
+RAW_COLUMNS = ("practice_id", "resource_type", "resource_id", "version", "content_hash", "received_at",
+               "import_id", "is_current", "deleted", "body")
+FACT_COLUMNS = ("id", "practice_id", "patient_id", "kind", "resource_type", "resource_id", "component",
+                "start", "end", "value_num", "value_unit", "status")
 
 
 @dataclass(slots=True)
@@ -81,20 +86,15 @@ class BatchWriter:
             if row is not None:
                 replaced_ids.append(row.id)
                 replaced_keys.append(item.key)
-            new_rows.append({
-                "practice_id": self.practice_id, "resource_type": item.rtype, "resource_id": item.rid,
-                "version": (row.version + 1) if row is not None else 1,
-                "content_hash": item.content_hash or "deleted", "received_at": now,
-                "import_id": self.import_id, "is_current": True, "deleted": item.body is None,
-                "body": item.body.decode() if item.body is not None else None,
-            })
+            new_rows.append((self.practice_id, item.rtype, item.rid, (row.version + 1) if row is not None else 1,
+                             item.content_hash or "deleted", now, self.import_id, True, item.body is None,
+                             item.body.decode() if item.body is not None else None))
             if item.body is not None:
                 live.append(item)
         if replaced_ids:
             self.conn.execute(update(RAW).where(RAW.c.id.in_(replaced_ids)).values(is_current=False))
             self._remove_derived(replaced_keys)
-        if new_rows:
-            self.conn.execute(insert(RAW), new_rows)
+        insert_rows(self.conn, RAW, RAW_COLUMNS, new_rows)
         self._insert_facts([i for i in live if i.extracted and not i.extracted.entered_in_error])
         self._insert_patients([i for i in live if i.patient is not None])
         return outcomes
@@ -136,28 +136,22 @@ class BatchWriter:
                         PATIENT.c.practice_id == self.practice_id, PATIENT.c.resource_id.in_(chunk)))
 
     def _insert_facts(self, items: list[Prepared]) -> None:
-        rows, owners, refs = [], [], []
+        count = sum(len(item.extracted.facts) for item in items)
+        ids = iter(allocate_ids(self.conn, FACT, count)) if count else iter(())
+        facts, codes, refs = [], [], []
+        p = self.practice_id
         for item in items:
             for fact in item.extracted.facts:
-                rows.append({
-                    "practice_id": self.practice_id, "patient_id": fact.patient_id, "kind": fact.kind,
-                    "resource_type": item.rtype, "resource_id": item.rid, "component": fact.component,
-                    "start": fact.start, "end": fact.end, "value_num": fact.value_num,
-                    "value_unit": fact.value_unit, "status": fact.status,
-                })
-                owners.append(fact.codes)
-            refs.extend({"practice_id": self.practice_id, "source_type": item.rtype, "source_id": item.rid,
-                         "path": path, "target_type": ttype, "target_id": tid}
+                fid = next(ids)
+                facts.append((fid, p, fact.patient_id, fact.kind, item.rtype, item.rid, fact.component,
+                              fact.start, fact.end, fact.value_num, fact.value_unit, fact.status))
+                codes.extend((fid, element, system, code) for element, system, code in fact.codes)
+            refs.extend((p, item.rtype, item.rid, path, ttype, tid)
                         for path, ttype, tid in item.extracted.references)
-        if rows:
-            ids = self.conn.execute(insert(FACT).returning(FACT.c.id, sort_by_parameter_order=True),
-                                    rows).scalars().all()
-            codes = [{"fact_id": fid, "element": element, "system": system, "code": code}
-                     for fid, fact_codes in zip(ids, owners) for element, system, code in fact_codes]
-            if codes:
-                self.conn.execute(insert(CODE), codes)
-        if refs:
-            self.conn.execute(insert(REF), refs)
+        insert_rows(self.conn, FACT, FACT_COLUMNS, facts)
+        insert_rows(self.conn, CODE, ("fact_id", "element", "system", "code"), codes)
+        insert_rows(self.conn, REF, ("practice_id", "source_type", "source_id", "path", "target_type",
+                                     "target_id"), refs)
 
     def _insert_patients(self, items: list[Prepared]) -> None:
         if not items:

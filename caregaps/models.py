@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants 64-bit keys at this scale.
@@ -63,7 +63,9 @@ class RawResource(SQLModel, table=True):
     __tablename__ = "raw_resource"
     __table_args__ = (
         UniqueConstraint("practice_id", "resource_type", "resource_id", "version"),
-        Index("ix_raw_current", "practice_id", "resource_type", "resource_id", "is_current"),
+        # at most one current version per resource (a partial unique index on both engines)
+        Index("ux_raw_current", "practice_id", "resource_type", "resource_id", unique=True,
+              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
     )
     id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
     practice_id: str = Field(foreign_key="practice.id")

@@ -186,3 +186,11 @@ def test_given_job_killed_after_first_batch_when_rerun_then_it_completes(engine,
     done = run_job(engine, job.id, batch_size=10)
     assert done.status == "completed" and count(engine, RawResource) == 26
     assert sum(c.get("stored", 0) for c in done.counts.values()) == 26
+
+
+def test_given_patient_with_general_practitioner_when_ingested_then_the_reference_is_recorded(engine, practice, tmp_path):
+    ingest(engine, tmp_path, "p.ndjson", ndjson(patient(generalPractitioner=[{"reference": "Practitioner/dr7"}])))
+    with session(engine) as s:
+        ref = s.exec(select(ResourceReference.path, ResourceReference.target_type, ResourceReference.target_id)).one()
+        gp = s.exec(select(Patient.general_practitioner)).one()
+    assert tuple(ref) == ("generalPractitioner", "Practitioner", "dr7") and gp == "Practitioner/dr7"

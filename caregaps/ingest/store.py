@@ -41,6 +41,7 @@ class Prepared:
     content_hash: str = ""
     extracted: Extracted | None = None
     patient: dict | None = None
+    references: list[tuple[str, str, str]] = field(default_factory=list)  # (path, type, id)
     warnings: list = field(default_factory=list)
 
     @property
@@ -56,9 +57,11 @@ def prepare(resource: dict, rtype: str, rid: str, text: bytes | None, location: 
     item = Prepared(location, rtype, rid, body, digest)
     if rtype in SPECS:
         item.extracted = extract(resource, rtype, tz)
-        item.warnings = item.extracted.warnings
+        item.warnings, item.references = item.extracted.warnings, item.extracted.references
     elif rtype == "Patient":
         item.patient = patient_row(resource)
+        if gp := item.patient["general_practitioner"]:
+            item.references = [("generalPractitioner", *gp.split("/", 1))]
     return item
 
 
@@ -97,6 +100,7 @@ class BatchWriter:
         insert_rows(self.conn, RAW, RAW_COLUMNS, new_rows)
         self._insert_facts([i for i in live if i.extracted and not i.extracted.entered_in_error])
         self._insert_patients([i for i in live if i.patient is not None])
+        self._insert_references([i for i in live if not (i.extracted and i.extracted.entered_in_error)])
         return outcomes
 
     def _current_versions(self, items: list[Prepared]) -> dict:
@@ -138,7 +142,7 @@ class BatchWriter:
     def _insert_facts(self, items: list[Prepared]) -> None:
         count = sum(len(item.extracted.facts) for item in items)
         ids = iter(allocate_ids(self.conn, FACT, count)) if count else iter(())
-        facts, codes, refs = [], [], []
+        facts, codes = [], []
         p = self.practice_id
         for item in items:
             for fact in item.extracted.facts:
@@ -146,10 +150,12 @@ class BatchWriter:
                 facts.append((fid, p, fact.patient_id, fact.kind, item.rtype, item.rid, fact.component,
                               fact.start, fact.end, fact.value_num, fact.value_unit, fact.status))
                 codes.extend((fid, element, system, code) for element, system, code in fact.codes)
-            refs.extend((p, item.rtype, item.rid, path, ttype, tid)
-                        for path, ttype, tid in item.extracted.references)
         insert_rows(self.conn, FACT, FACT_COLUMNS, facts)
         insert_rows(self.conn, CODE, ("fact_id", "element", "system", "code"), codes)
+
+    def _insert_references(self, items: list[Prepared]) -> None:
+        refs = [(self.practice_id, item.rtype, item.rid, path, ttype, tid)
+                for item in items for path, ttype, tid in item.references]
         insert_rows(self.conn, REF, ("practice_id", "source_type", "source_id", "path", "target_type",
                                      "target_id"), refs)
 

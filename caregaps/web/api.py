@@ -44,7 +44,7 @@ def import_detail(import_id: str, practice: PracticeDep, engine: EngineDep) -> d
         job = s.get(ImportJob, import_id)
         if job is None or job.practice_id != practice.id:
             raise HTTPException(404, f"no import {import_id} for this practice")
-        return _job_json(job) | {"quality": import_quality(s, import_id, utcnow())}
+        return _job_json(job) | {"quality": import_quality(s, import_id, utcnow(), practice_id=practice.id)}
 
 
 def _job_json(job: ImportJob) -> dict:

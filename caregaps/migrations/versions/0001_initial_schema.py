@@ -151,7 +151,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('practice_id', 'resource_type', 'resource_id', 'version')
     )
     with op.batch_alter_table('raw_resource', schema=None) as batch_op:
-        batch_op.create_index('ix_raw_current', ['practice_id', 'resource_type', 'resource_id', 'is_current'], unique=False)
+        batch_op.create_index('ux_raw_current', ['practice_id', 'resource_type', 'resource_id'], unique=True, sqlite_where=sa.text('is_current'), postgresql_where=sa.text('is_current'))
         batch_op.create_index(batch_op.f('ix_raw_resource_import_id'), ['import_id'], unique=False)
 
 
@@ -159,7 +159,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('raw_resource', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_raw_resource_import_id'))
-        batch_op.drop_index('ix_raw_current')
+        batch_op.drop_index('ux_raw_current')
 
     op.drop_table('raw_resource')
     op.drop_table('patient')

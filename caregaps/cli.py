@@ -120,7 +120,7 @@ def ingest(practice_id: str, strict: bool, show: int, paths: tuple[Path, ...]) -
     except (LookupError, FileNotFoundError) as exc:
         _fail(str(exc), errors.NOT_FOUND)
     try:
-        job = run_job(engine, job.id, settings.ingest_batch_size)
+        job = run_job(engine, job.id, settings.ingest_batch_size, settings.ingest_workers)
     except Exception as exc:
         _fail(f"import {job.id} stopped: {exc}; the store is consistent, run the same command again",
               errors.FAILED)

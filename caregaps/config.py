@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = 256 * 1024 * 1024
     strict_validation: bool = False
     ingest_batch_size: int = 2000
+    ingest_workers: int = 1  # processes that check large NDJSON files while this one writes; 0: none
     host: str = "127.0.0.1"
     port: int = 8000
 

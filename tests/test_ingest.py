@@ -194,3 +194,21 @@ def test_given_patient_with_general_practitioner_when_ingested_then_the_referenc
         ref = s.exec(select(ResourceReference.path, ResourceReference.target_type, ResourceReference.target_id)).one()
         gp = s.exec(select(Patient.general_practitioner)).one()
     assert tuple(ref) == ("generalPractitioner", "Practitioner", "dr7") and gp == "Practitioner/dr7"
+
+
+def test_given_large_ndjson_when_checked_by_worker_processes_then_outcomes_match_in_process(
+        engine, practice, tmp_path, monkeypatch):
+    from caregaps.ingest import workers
+
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "CHUNK_LINES", 40)
+    lines = ndjson(patient(), *[observation(f"o{i}") for i in range(150)]) + b"{broken\n" + ndjson(
+        observation("late", when="2026-02-30"), observation("o0"))
+    path = tmp_path / "big.ndjson.gz"
+    path.write_bytes(gzip.compress(lines)[:-4])  # also cut the gzip trailer
+    job = create_job(engine, "p1", "cli", [(path, "big.ndjson.gz")])
+    done = run_job(engine, job.id, batch_size=64, workers=1)
+    found = [(i.line, i.code) for i in issues(engine, done)]
+    assert found[:2] == [(152, "structure"), (153, "value")]
+    assert done.counts["Observation"]["stored"] == 150 and done.counts["Patient"]["stored"] == 1
+    assert count(engine, Fact, Fact.resource_id == "o149") == 1

@@ -8,6 +8,8 @@ can point at their facts without a RETURNING round trip per row.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Connection, DateTime, Table, text
 
 
@@ -29,7 +31,7 @@ def insert_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: 
 def _sqlite_times(row: tuple, indexes: list[int]) -> tuple:
     row = list(row)
     for i in indexes:
-        if row[i] is not None:
+        if isinstance(row[i], datetime):
             row[i] = row[i].isoformat(" ", "microseconds")  # SQLAlchemy's SQLite DateTime format
     return tuple(row)
 

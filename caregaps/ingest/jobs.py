@@ -10,35 +10,22 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, update
 
-from caregaps.ingest.checks import check_envelope, strict_problems
-from caregaps.ingest.problems import Issue, Problem
-from caregaps.ingest.readers import Entry, read_file
-from caregaps.ingest.store import BatchWriter, Prepared, prepare, prepare_delete
+from caregaps.ingest.problems import Issue
+from caregaps.ingest.readers import Entry
+from caregaps.ingest.results import EntryResult
+from caregaps.ingest.store import BatchWriter
+from caregaps.ingest.workers import check_entry, checked_entries, rare_gc
 from caregaps.models import ImportIssue, ImportJob, Practice, utcnow
 from caregaps.db import session
 
 JOB, ISSUE = ImportJob.__table__, ImportIssue.__table__
 COUNTED = {"created": "stored", "updated": "stored", "unchanged": "unchanged", "deleted": "deleted"}
-
-
-@dataclass
-class EntryResult:
-    """What happened to one entry: an outcome (created, updated, unchanged, deleted,
-    rejected) and the issues raised about it."""
-
-    entry: Entry
-    outcome: str
-    rtype: str | None = None
-    rid: str | None = None
-    issues: list[Issue] = field(default_factory=list)
-    item: Prepared | None = None
 
 
 def create_job(engine: Engine, practice_id: str, source: str, files: list[tuple[Path, str]],
@@ -54,7 +41,7 @@ def create_job(engine: Engine, practice_id: str, source: str, files: list[tuple[
     return job
 
 
-def run_job(engine: Engine, job_id: str, batch_size: int = 2000,
+def run_job(engine: Engine, job_id: str, batch_size: int = 2000, workers: int = 1,
             on_progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
     """Run (or resume) a job to the end; returns it with its final counts."""
     with session(engine) as s:
@@ -63,17 +50,22 @@ def run_job(engine: Engine, job_id: str, batch_size: int = 2000,
     ingest = Ingestor(engine, job, ZoneInfo(practice.timezone), batch_size)
     _set(engine, job.id, status="running", started_at=job.started_at or utcnow())
     try:
-        for index, spec in enumerate(job.files):
-            entries = read_file(Path(spec["path"]), spec["name"], skip=spec["done"])
-            ingest.run(entries, file_index=index)
-            if on_progress:
-                on_progress(ingest.job)
+        with rare_gc():
+            _run_files(ingest, job, practice.timezone, workers, on_progress)
     except Exception as exc:  # the store stays consistent; the job says why it stopped
         _set(engine, job.id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=utcnow())
         raise
     _set(engine, job.id, status="completed", finished_at=utcnow())
     with session(engine) as s:
         return s.get(ImportJob, job.id)
+
+
+def _run_files(ingest: "Ingestor", job: ImportJob, tz_name: str, workers: int, on_progress) -> None:
+    for index, spec in enumerate(job.files):
+        results = checked_entries(Path(spec["path"]), spec["name"], spec["done"], tz_name, job.strict, workers)
+        ingest.store(results, file_index=index)
+        if on_progress:
+            on_progress(ingest.job)
 
 
 class Ingestor:
@@ -85,44 +77,29 @@ class Ingestor:
 
     def run(self, entries: Iterable[Entry], file_index: int | None = None,
             on_result: Callable[[EntryResult], None] | None = None) -> None:
+        """Check entries in this process and store them."""
+        self.store((check_entry(e, self.tz, self.job.strict) for e in entries), file_index, on_result)
+
+    def store(self, results: Iterable[EntryResult], file_index: int | None = None,
+              on_result: Callable[[EntryResult], None] | None = None) -> None:
+        """Store checked entries in batches; each batch commits with the file's progress."""
         pending: list[EntryResult] = []
         keys: set[tuple[str, str]] = set()
         done = None
-        for entry in entries:
-            result, item = self.check(entry)
+        for result in results:
+            item = result.item
             if item is not None and item.key in keys:  # the same resource twice: keep order
                 self._flush(pending, file_index, done, on_result)
                 pending, keys = [], set()
             pending.append(result)
             if item is not None:
-                result.item = item
                 keys.add(item.key)
-            done = entry.location.line if entry.location.line is not None else (entry.location.entry or 0) + 1
+            location = result.entry.location
+            done = location.line if location.line is not None else (location.entry or 0) + 1
             if len(pending) >= self.batch_size:
                 self._flush(pending, file_index, done, on_result)
                 pending, keys = [], set()
         self._flush(pending, file_index, done, on_result)
-
-    def check(self, entry: Entry) -> tuple[EntryResult, Prepared | None]:
-        if entry.problem is not None:
-            return EntryResult(entry, "rejected", issues=[Issue.of(entry.problem, entry.location)]), None
-        if entry.delete is not None:
-            rtype, rid = entry.delete
-            return EntryResult(entry, "pending", rtype, rid), prepare_delete(rtype, rid, entry.location)
-        rtype = rid = None
-        try:
-            rtype, rid = check_envelope(entry.resource)
-            if self.job.strict and (problems := strict_problems(entry.resource)):
-                issues = [Issue.of(p, entry.location, rtype, rid) for p in problems]
-                return EntryResult(entry, "rejected", rtype, rid, issues), None
-            item = prepare(entry.resource, rtype, rid, entry.text, entry.location, self.tz)
-        except Problem as problem:
-            if rtype is None and isinstance(entry.resource, dict):
-                rtype = entry.resource.get("resourceType") if isinstance(entry.resource.get("resourceType"), str) else None
-            issue = Issue.of(problem, entry.location, rtype, rid)
-            return EntryResult(entry, "rejected", rtype, rid, [issue]), None
-        warnings = [Issue.of(w, entry.location, rtype, rid) for w in item.warnings]
-        return EntryResult(entry, "pending", rtype, rid, warnings), item
 
     def _flush(self, pending: list[EntryResult], file_index, done, on_result) -> None:
         if not pending:

@@ -13,6 +13,9 @@ class Location:
     line: int | None = None
     entry: int | None = None
 
+    def __reduce__(self):
+        return Location, (self.file, self.line, self.entry)
+
     def __str__(self) -> str:
         parts = [self.file or "request"]
         if self.line is not None:
@@ -48,6 +51,10 @@ class Issue:
     severity: str = "error"
     resource_type: str | None = None
     resource_id: str | None = None
+
+    def __reduce__(self):
+        return Issue, (self.location, self.message, self.path, self.code, self.severity,
+                       self.resource_type, self.resource_id)
 
     @classmethod
     def of(cls, problem: Problem, location: Location, resource_type=None, resource_id=None) -> "Issue":

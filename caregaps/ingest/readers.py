@@ -28,6 +28,9 @@ class Entry:
     delete: tuple[str, str] | None = None
     problem: Problem | None = None
 
+    def __reduce__(self):
+        return Entry, (self.location, self.resource, self.text, self.delete, self.problem)
+
 
 def input_files(paths: Iterable[Path]) -> list[Path]:
     """The files to read: each named file, and every readable file under a named folder."""
@@ -64,21 +67,23 @@ def read_ndjson(stream: IO[bytes], name: str, skip: int = 0) -> Iterator[Entry]:
         for number, line in enumerate(stream, start=1):
             if number <= skip or not line.strip():
                 continue
-            location = Location(name, line=number)
-            try:
-                resource = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                yield Entry(location, problem=Problem(f"malformed JSON: {exc}", code="structure"))
-                continue
-            if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
-                yield Entry(location, problem=Problem(
-                    "an NDJSON line must hold one resource, not a Bundle", path="Bundle", code="not-supported"))
-                continue
-            yield Entry(location, resource, text=line.rstrip(b"\r\n"))
+            yield parse_line(line, Location(name, line=number))
     except (EOFError, OSError, zlib.error) as exc:
         yield Entry(Location(name, line=number + 1), problem=Problem(
             f"truncated or corrupt gzip data after line {number}: {exc}; the lines before it were read",
             code="incomplete"))
+
+
+def parse_line(line: bytes, location: Location) -> Entry:
+    """One NDJSON line as an entry (a problem entry when it is not one JSON resource)."""
+    try:
+        resource = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return Entry(location, problem=Problem(f"malformed JSON: {exc}", code="structure"))
+    if isinstance(resource, dict) and resource.get("resourceType") == "Bundle":
+        return Entry(location, problem=Problem(
+            "an NDJSON line must hold one resource, not a Bundle", path="Bundle", code="not-supported"))
+    return Entry(location, resource, text=line.rstrip(b"\r\n"))
 
 
 def read_json(data: bytes, name: str, skip: int = 0) -> Iterator[Entry]:

@@ -17,8 +17,8 @@ ASYNC_SOURCES = ("http-import",)
 
 
 class JobRunner:
-    def __init__(self, engine: Engine, batch_size: int) -> None:
-        self.engine, self.batch_size = engine, batch_size
+    def __init__(self, engine: Engine, batch_size: int, workers: int = 1) -> None:
+        self.engine, self.batch_size, self.workers = engine, batch_size, workers
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="caregaps-import")
 
     def submit(self, job_id: str) -> Future:
@@ -39,6 +39,6 @@ class JobRunner:
 
     def _run(self, job_id: str) -> None:
         try:
-            run_job(self.engine, job_id, self.batch_size)
+            run_job(self.engine, job_id, self.batch_size, self.workers)
         except Exception:  # recorded on the job by run_job; keep the worker alive
             log.exception("import %s failed", job_id)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 import orjson
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from caregaps.ingest.bulk import allocate_ids, insert_rows
-from caregaps.ingest.facts import SPECS, Extracted, extract
+from caregaps.ingest.facts import SPECS, extract
 from caregaps.ingest.patients import patient_row
 from caregaps.ingest.problems import Location
 from caregaps.models import Fact, FactCode, Patient, RawResource, ResourceReference, utcnow
@@ -39,10 +39,14 @@ class Prepared:
     rid: str
     body: bytes | None  # None for a delete
     content_hash: str = ""
-    extracted: Extracted | None = None
+    facts: list[tuple] = field(default_factory=list)  # FACT_COLUMNS[2:] + (codes,), times as text
     patient: dict | None = None
     references: list[tuple[str, str, str]] = field(default_factory=list)  # (path, type, id)
     warnings: list = field(default_factory=list)
+
+    def __reduce__(self):  # plain tuples pickle fast; worker processes send these back
+        return Prepared, (self.location, self.rtype, self.rid, self.body, self.content_hash, self.facts,
+                          self.patient, self.references, self.warnings)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -56,8 +60,12 @@ def prepare(resource: dict, rtype: str, rid: str, text: bytes | None, location: 
     digest = hashlib.sha256(orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)).hexdigest()
     item = Prepared(location, rtype, rid, body, digest)
     if rtype in SPECS:
-        item.extracted = extract(resource, rtype, tz)
-        item.warnings, item.references = item.extracted.warnings, item.extracted.references
+        extracted = extract(resource, rtype, tz)
+        item.warnings = extracted.warnings
+        if not extracted.entered_in_error:  # withdrawn: keep the raw version, no facts
+            item.references = extracted.references
+            item.facts = [(f.patient_id, f.kind, rtype, rid, f.component, _text(f.start), _text(f.end),
+                           f.value_num, f.value_unit, f.status, f.codes) for f in extracted.facts]
     elif rtype == "Patient":
         item.patient = patient_row(resource)
         if gp := item.patient["general_practitioner"]:
@@ -98,9 +106,9 @@ class BatchWriter:
             self.conn.execute(update(RAW).where(RAW.c.id.in_(replaced_ids)).values(is_current=False))
             self._remove_derived(replaced_keys)
         insert_rows(self.conn, RAW, RAW_COLUMNS, new_rows)
-        self._insert_facts([i for i in live if i.extracted and not i.extracted.entered_in_error])
+        self._insert_facts([i for i in live if i.facts])
         self._insert_patients([i for i in live if i.patient is not None])
-        self._insert_references([i for i in live if not (i.extracted and i.extracted.entered_in_error)])
+        self._insert_references([i for i in live if i.references])
         return outcomes
 
     def _current_versions(self, items: list[Prepared]) -> dict:
@@ -140,16 +148,15 @@ class BatchWriter:
                         PATIENT.c.practice_id == self.practice_id, PATIENT.c.resource_id.in_(chunk)))
 
     def _insert_facts(self, items: list[Prepared]) -> None:
-        count = sum(len(item.extracted.facts) for item in items)
+        count = sum(len(item.facts) for item in items)
         ids = iter(allocate_ids(self.conn, FACT, count)) if count else iter(())
         facts, codes = [], []
         p = self.practice_id
         for item in items:
-            for fact in item.extracted.facts:
+            for fact in item.facts:
                 fid = next(ids)
-                facts.append((fid, p, fact.patient_id, fact.kind, item.rtype, item.rid, fact.component,
-                              fact.start, fact.end, fact.value_num, fact.value_unit, fact.status))
-                codes.extend((fid, element, system, code) for element, system, code in fact.codes)
+                facts.append((fid, p) + fact[:-1])
+                codes.extend((fid, element, system, code) for element, system, code in fact[-1])
         insert_rows(self.conn, FACT, FACT_COLUMNS, facts)
         insert_rows(self.conn, CODE, ("fact_id", "element", "system", "code"), codes)
 
@@ -166,6 +173,11 @@ class BatchWriter:
         self.conn.execute(delete(PATIENT).where(PATIENT.c.practice_id == self.practice_id,
                                                 PATIENT.c.resource_id.in_(ids)))
         self.conn.execute(insert(PATIENT), [{"practice_id": self.practice_id, **i.patient} for i in items])
+
+
+def _text(moment: datetime | None) -> str | None:
+    """A UTC time as the text both engines store and compare (SQLAlchemy's SQLite format)."""
+    return moment.isoformat(" ", "microseconds") if moment is not None else None
 
 
 def _outcome(item: Prepared, current) -> str:

@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         migrate(engine)
         app.state.engine, app.state.settings = engine, settings
-        app.state.runner = JobRunner(engine, settings.ingest_batch_size)
+        app.state.runner = JobRunner(engine, settings.ingest_batch_size, settings.ingest_workers)
         app.state.runner.resume_unfinished()
         yield
         app.state.runner.shutdown()

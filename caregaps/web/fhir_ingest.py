@@ -13,7 +13,8 @@ from sqlmodel import func, select
 
 from caregaps.db import session
 from caregaps.fhir.outcome import error, issue_dict, outcome, response_bundle, summary_outcome
-from caregaps.ingest.jobs import EntryResult, Ingestor, create_job
+from caregaps.ingest.jobs import Ingestor, create_job
+from caregaps.ingest.results import EntryResult
 from caregaps.ingest.problems import Issue, Location
 from caregaps.ingest.readers import bundle_entries
 from caregaps.models import ImportIssue, ImportJob

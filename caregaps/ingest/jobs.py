@@ -29,9 +29,9 @@ COUNTED = {"created": "stored", "updated": "stored", "unchanged": "unchanged", "
 
 
 def create_job(engine: Engine, practice_id: str, source: str, files: list[tuple[Path, str]],
-               strict: bool = False) -> ImportJob:
+               strict: bool = False, job_id: str | None = None) -> ImportJob:
     """Record a job over `files` ((path on disk, name to report) pairs) before any work."""
-    job = ImportJob(id=str(uuid.uuid4()), practice_id=practice_id, source=source, strict=strict,
+    job = ImportJob(id=job_id or str(uuid.uuid4()), practice_id=practice_id, source=source, strict=strict,
                     files=[{"path": str(p), "name": n, "done": 0} for p, n in files])
     with session(engine) as s:
         if s.get(Practice, practice_id) is None:
@@ -48,14 +48,14 @@ def run_job(engine: Engine, job_id: str, batch_size: int = 2000, workers: int = 
         job = s.get(ImportJob, job_id)
         practice = s.get(Practice, job.practice_id)
     ingest = Ingestor(engine, job, ZoneInfo(practice.timezone), batch_size)
-    _set(engine, job.id, status="running", started_at=job.started_at or utcnow())
+    set_job(engine, job.id, status="running", started_at=job.started_at or utcnow(), error=None, finished_at=None)
     try:
         with rare_gc():
             _run_files(ingest, job, practice.timezone, workers, on_progress)
     except Exception as exc:  # the store stays consistent; the job says why it stopped
-        _set(engine, job.id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=utcnow())
+        set_job(engine, job.id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=utcnow())
         raise
-    _set(engine, job.id, status="completed", finished_at=utcnow())
+    set_job(engine, job.id, status="completed", finished_at=utcnow())
     with session(engine) as s:
         return s.get(ImportJob, job.id)
 
@@ -132,6 +132,7 @@ def _issue_row(import_id: str, issue: Issue) -> dict:
             "resource_id": issue.resource_id, "path": issue.path, "message": issue.message}
 
 
-def _set(engine: Engine, job_id: str, **values) -> None:
+def set_job(engine: Engine, job_id: str, **values) -> None:
+    """Update a job's row (status, times, error)."""
     with engine.begin() as conn:
         conn.execute(update(JOB).where(JOB.c.id == job_id).values(**values))

@@ -25,10 +25,11 @@ class JobRunner:
         return self.pool.submit(self._run, job_id)
 
     def resume_unfinished(self) -> list[str]:
-        """Queue every async job a previous process left queued or running."""
+        """Queue every async job a previous process left queued, running or failed (a failed job
+        resumes after its last committed batch, so a fixed cause lets it complete)."""
         with session(self.engine) as s:
             ids = s.exec(select(ImportJob.id).where(ImportJob.source.in_(ASYNC_SOURCES),
-                                                    ImportJob.status.in_(("queued", "running")))
+                                                    ImportJob.status.in_(("queued", "running", "failed")))
                          .order_by(ImportJob.created_at)).all()
         for job_id in ids:
             self.submit(job_id)

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 
 from caregaps.synth.chart import Chart, Visit
 from caregaps.synth.clock import clinic_time
-from caregaps.synth.diseases import MINOR_REASONS, Diagnosis, pick
+from caregaps.synth.diseases import BACKGROUND, MINOR_REASONS, Diagnosis, pick
 from caregaps.synth.elements import concept, coding
 from caregaps.synth.people import Problem
 
@@ -24,7 +24,6 @@ RESOLVED = concept(coding(CLINICAL, "resolved", "Resolved"))
 CONFIRMED = concept(coding(VERIFICATION, "confirmed", "Confirmed"))
 PROBLEM_LIST = [concept(coding(CATEGORY, "problem-list-item", "Problem List Item"))]
 ENCOUNTER_DIAGNOSIS = [concept(coding(CATEGORY, "encounter-diagnosis", "Encounter Diagnosis"))]
-NOT_ADDRESSED = ("hyperlipidemia", "frailty")  # rarely the subject of a visit
 LATE = time(23, 59)
 
 
@@ -51,7 +50,7 @@ def add_encounter_diagnoses(chart: Chart) -> None:
 def _addressed(chart: Chart, visit: Visit) -> list[tuple[Diagnosis, Problem | None]]:
     """What a visit was about: (diagnosis, the problem-list entry it belongs to, if chronic)."""
     person, rng = chart.person, chart.rng
-    active = [p for kind, p in person.problems.items() if p.onset <= visit.day and kind not in NOT_ADDRESSED]
+    active = [p for kind, p in person.problems.items() if p.onset <= visit.day and kind not in BACKGROUND]
     if visit.kind in ("ed", "inpatient"):
         if visit.reason in person.problems:  # an exacerbation of a chronic condition
             problem = person.problems[visit.reason]

@@ -4,7 +4,7 @@ problems behind emergency visits and admissions, each coded in ICD-10-CM and SNO
 Conditions a measure looks for take both codes from a value set (`valueset`): hypertension
 from EssentialHypertension, diabetes from Diabetes, frailty from FrailtyDiagnosis, ... Those
 with no value set here (CKD, CAD, heart failure, COPD, depression, dementia, hyperlipidemia,
-acute problems) use public codes written out below.
+osteoarthritis, acute problems) use public codes written out below.
 """
 
 from __future__ import annotations
@@ -69,6 +69,10 @@ CHRONIC: dict[str, tuple[Variant, ...]] = {
     "hyperlipidemia": (Variant("E78.5", "55822004", 0.7, "Hyperlipidemia, unspecified", "Hyperlipidemia (disorder)"),
                        Variant("E78.00", "13644009", 0.3, "Pure hypercholesterolemia, unspecified",
                                "Hypercholesterolemia (disorder)")),
+    "osteoarthritis": (Variant("M17.9", "239873007", 0.6, "Osteoarthritis of knee, unspecified",
+                               "Osteoarthritis of knee (disorder)"),
+                       Variant("M19.90", "396275006", 0.4, "Unspecified osteoarthritis, unspecified site",
+                               "Osteoarthritis (disorder)")),
     "frailty": _vs("FrailtyDiagnosis", ("R29.6", "217082002", 1.0)),
 }
 
@@ -85,6 +89,7 @@ PREVALENCE: dict[str, tuple[float, float, float]] = {
     "depression": (0.22, 0.14, 0.14),
     "dementia": (0.01, 0.05, 0.22),
     "hyperlipidemia": (0.40, 0.52, 0.50),
+    "osteoarthritis": (0.20, 0.35, 0.45),
     "frailty": (0.01, 0.05, 0.20),
 }
 
@@ -105,6 +110,7 @@ ACUTE: dict[str, tuple[Variant, ...]] = {
     "dizziness": (Variant("R42", "404640003", 1, "Dizziness and giddiness", "Dizziness (finding)"),),
     "palliative": _vs("PalliativeCareDiagnosis", ("Z51.5", "441874000", 1)),
 }
+BACKGROUND = ("hyperlipidemia", "frailty", "osteoarthritis")  # seldom what a visit is about
 EMERGENCY_REASONS = ("chest_pain", "syncope", "pneumonia", "uti", "fall", "sepsis")
 MINOR_REASONS = ("uri", "back_pain", "dizziness")
 ADMITTED = {"pneumonia": 0.6, "sepsis": 0.95, "chest_pain": 0.3, "syncope": 0.35, "uti": 0.25, "fall": 0.3,

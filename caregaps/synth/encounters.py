@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from caregaps.synth.chart import Chart, Visit, organization_ref, practitioner_ref
 from caregaps.synth.clock import END, START, any_time, clinic_time, random_day
-from caregaps.synth.diseases import ADMITTED, EMERGENCY_REASONS
+from caregaps.synth.diseases import ADMITTED, BACKGROUND, EMERGENCY_REASONS
 from caregaps.synth.elements import concept, encounter_class
 from caregaps.synth.valuesets import ValueSets
 
@@ -68,7 +68,7 @@ def _visit(chart: Chart, kind: str, start: datetime, practitioner: bool = True) 
 
 def _office_visits(chart: Chart) -> list[Visit]:
     person, rng = chart.person, chart.rng
-    chronic = sum(1 for kind in person.problems if kind not in ("hyperlipidemia", "frailty"))
+    chronic = sum(1 for kind in person.problems if kind not in BACKGROUND)
     rate = min(10.0, (2.5 + 0.8 * chronic + 0.5 * (person.age >= 80)) * (0.7 + 0.6 * person.adherence))
     visits = []
     if person.enrolled > START:

@@ -3,7 +3,7 @@ and renewed at later ones, so many patients carry five or more at once.
 
 Antihypertensives come from the PharmacologicTherapyForHypertension value set, antidepressants
 from AdultDepressionMedications, dementia drugs from DementiaMedications; statins, diabetes
-drugs, antiplatelets and inhalers use public RxNorm codes. About 8% of hypertensives are
+drugs, antiplatelets, inhalers and acetaminophen use public RxNorm codes. About 8% of hypertensives are
 untreated, some drugs are stopped along the way, and hospice stops statins and preventives.
 The latest order of a drug still taken is `active`, earlier ones `completed`, and the last
 order of a stopped drug (or of a patient who died) `stopped`.
@@ -44,6 +44,7 @@ DRUGS: dict[str, tuple[str | None, tuple[tuple[str, str | None], ...], str]] = {
                                   "Injectable Suspension [Humulin]"),
                        ("865098", "insulin lispro 100 UNT/ML Injectable Solution [Humalog]")), "injection"),
     "antiplatelet": (None, (("243670", "aspirin 81 MG Oral Tablet"),), "daily"),
+    "analgesic": (None, (("313782", "acetaminophen 325 MG Oral Tablet"),), "as-needed"),
     "p2y12": (None, (("309362", "clopidogrel 75 MG Oral Tablet"),), "daily"),
     "antidepressant": ("AdultDepressionMedications", (("312941", None), ("349332", None), ("200371", None),
                                                       ("311725", None), ("596930", None)), "daily"),
@@ -59,6 +60,7 @@ DOSAGE = {
     "bedtime": {"text": "Take 1 tablet by mouth at bedtime", "timing": {"repeat": {"frequency": 1, "period": 1,
                                                                                     "periodUnit": "d"}}},
     "injection": {"text": "Inject subcutaneously as directed"},
+    "as-needed": {"text": "Take 2 tablets by mouth every 6 hours as needed for pain", "asNeededBoolean": True},
     "inhaled": {"text": "Inhale 2 puffs twice daily", "timing": {"repeat": {"frequency": 2, "period": 1,
                                                                              "periodUnit": "d"}}},
 }
@@ -95,7 +97,7 @@ def plan(chart: Chart) -> list[Order]:
         first = rng.choices(("ace_arb", "ccb"), (60, 40))[0]
         rest = [c for c in ("ace_arb", "ccb", "thiazide", "beta") if c != first]
         rng.shuffle(rest)
-        wanted += [(c, "hypertension") for c in [first] + rest[:rng.choices((0, 1, 2), (45, 35, 20))[0]]]
+        wanted += [(c, "hypertension") for c in [first] + rest[:rng.choices((0, 1, 2), (35, 40, 25))[0]]]
     wanted += _more(rng, person, [c for c, _ in wanted])
     orders = []
     for drug_class, kind in wanted:
@@ -116,15 +118,17 @@ def _more(rng: random.Random, person: Person, have: list[str]) -> list[tuple[str
         severe_ckd = person.has("ckd") and person.problems["ckd"].diagnosis.icd in ("N18.4", "N18.5")
         out += [("metformin", "diabetes")] * (not severe_ckd and rng.random() < 0.8)
         out += [("second_agent", "diabetes")] * (rng.random() < 0.35) + [("insulin", "diabetes")] * (rng.random() < 0.18)
-    for kind, share in (("cad", 0.8), ("diabetes", 0.65), ("hyperlipidemia", 0.7)):
+    for kind, share in (("cad", 0.8), ("diabetes", 0.65), ("hyperlipidemia", 0.7), ("hypertension", 0.3)):
         if person.has(kind):
             if rng.random() < share:
                 out.append(("statin", kind))
             break
     if person.has("cad"):
         out += [("antiplatelet", "cad")] * (rng.random() < 0.7) + [("p2y12", "cad")] * (rng.random() < 0.15)
+    elif person.has("diabetes") and rng.random() < 0.3:
+        out.append(("antiplatelet", "diabetes"))
     for drug_class, kind, share in (("antidepressant", "depression", 0.7), ("dementia", "dementia", 0.55),
-                                    ("inhaler", "copd", 0.75)):
+                                    ("inhaler", "copd", 0.75), ("analgesic", "osteoarthritis", 0.6)):
         if person.has(kind) and rng.random() < share:
             out.append((drug_class, kind))
     return out

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import orjson
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from sqlmodel import func, select
 
 from caregaps.db import session
 from caregaps.fhir.outcome import error, issue_dict, outcome, response_bundle, summary_outcome
-from caregaps.ingest.jobs import Ingestor, create_job
+from caregaps.ingest.jobs import Ingestor, create_job, set_job
 from caregaps.ingest.results import EntryResult
 from caregaps.ingest.problems import Issue, Location
 from caregaps.ingest.readers import bundle_entries
-from caregaps.models import ImportIssue, ImportJob
+from caregaps.models import ImportIssue, ImportJob, utcnow
 from caregaps.web.deps import EngineDep, PracticeDep, SettingsDep
 
 router = APIRouter(prefix="/fhir", tags=["FHIR ingest"])
@@ -41,21 +43,34 @@ async def post_bundle(request: Request, practice: PracticeDep, engine: EngineDep
         return fhir_response(error(f"POST /fhir takes a Bundle, got {got!r}; send single resources "
                                    "inside a Bundle or as NDJSON to $import", "not-supported",
                                    "Bundle.resourceType"), 400)
-    job_id = str(uuid.uuid4())
-    saved = _save(settings.import_dir / job_id / "bundle.json", body)
-    job = create_job(engine, practice.id, "http-bundle", [(saved, "request")], settings.strict_validation)
-    results: list[EntryResult] = []
-    Ingestor(engine, job, _tz(practice), settings.ingest_batch_size).run(
-        bundle_entries(bundle, "request"), file_index=0, on_result=results.append)
-    _finish(engine, job.id)
+    job_id, results = await run_in_threadpool(_ingest_bundle, engine, settings, practice, bundle, body)
+    headers = {"X-Import-Id": job_id}
     kind = bundle.get("type")
     if kind in ("transaction", "batch"):
-        return fhir_response(response_bundle(kind, results))
+        return fhir_response(response_bundle(kind, results), headers=headers)
     counts: dict[str, dict[str, int]] = {}
     for r in results:
         c = counts.setdefault(r.rtype or "unknown", {})
         c[r.outcome] = c.get(r.outcome, 0) + 1
-    return fhir_response(summary_outcome(counts, results))
+    return fhir_response(summary_outcome(counts, results), headers=headers)
+
+
+def _ingest_bundle(engine, settings, practice, bundle: dict, body: bytes) -> tuple[str, list[EntryResult]]:
+    """Store a posted Bundle as an import job (on a worker thread: it writes to the database)."""
+    job_id = str(uuid.uuid4())
+    saved = _save(settings.import_dir / job_id / "bundle.json", body)
+    job = create_job(engine, practice.id, "http-bundle", [(saved, "request")], settings.strict_validation,
+                     job_id=job_id)
+    set_job(engine, job.id, status="running", started_at=utcnow())
+    results: list[EntryResult] = []
+    try:
+        Ingestor(engine, job, ZoneInfo(practice.timezone), settings.ingest_batch_size).run(
+            bundle_entries(bundle, "request"), file_index=0, on_result=results.append)
+    except Exception as exc:
+        set_job(engine, job.id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=utcnow())
+        raise
+    set_job(engine, job.id, status="completed", finished_at=utcnow())
+    return job.id, results
 
 
 @router.post("/$import", status_code=202, name="start_import", summary="Start an async NDJSON import")
@@ -64,9 +79,10 @@ async def start_import(request: Request, practice: PracticeDep, engine: EngineDe
     folder = settings.import_dir / job_id
     files = await _receive_files(request, folder)
     if not files:
+        folder.rmdir()
         return fhir_response(error("no NDJSON files in the request: send multipart/form-data file "
                                    "fields, or an application/fhir+ndjson body", "required"), 400)
-    job = create_job(engine, practice.id, "http-import", files, settings.strict_validation)
+    job = create_job(engine, practice.id, "http-import", files, settings.strict_validation, job_id=job_id)
     request.app.state.runner.submit(job.id)
     poll = str(request.url_for("import_status", job_id=job.id))
     return Response(status_code=202, headers={"Content-Location": poll})
@@ -153,19 +169,3 @@ def _save(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
-
-
-def _tz(practice):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(practice.timezone)
-
-
-def _finish(engine, job_id: str) -> None:
-    from sqlalchemy import update
-
-    from caregaps.models import utcnow
-
-    with engine.begin() as conn:
-        conn.execute(update(ImportJob.__table__).where(ImportJob.__table__.c.id == job_id)
-                     .values(status="completed", started_at=utcnow(), finished_at=utcnow()))

@@ -46,3 +46,42 @@ def test_given_export_with_an_invalid_element_when_validated_then_nothing_is_sto
     assert strict.returncode == 3 and "line 2" in strict.stdout and "Observation.issued" in strict.stdout
     assert caregaps(url, "validate", "--fast", str(tmp_path / "x.ndjson")).returncode == 0
     assert not (tmp_path / "unused.db").exists()
+
+
+def test_given_ingest_killed_mid_import_when_run_again_then_store_matches_a_clean_run(database_url, tmp_path):
+    import signal
+    import time
+
+    from sqlalchemy import func, select
+
+    from caregaps.db import make_engine
+    from caregaps.models import Fact, RawResource
+
+    resources = [patient(f"pat{i}") for i in range(50)] + [
+        observation(f"o{i}", pid=f"pat{i % 50}") for i in range(6000)]
+    (tmp_path / "big.ndjson").write_bytes(ndjson(*resources))
+    caregaps(database_url, "practice", "add", "--id", "p9", "--name", "North Clinic")
+    env = {**os.environ, "CAREGAPS_DATABASE_URL": database_url, "CAREGAPS_INGEST_BATCH_SIZE": "200",
+           "CAREGAPS_INGEST_WORKERS": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "caregaps.cli", "ingest", "--practice", "p9",
+                             str(tmp_path / "big.ndjson")], env=env, stdout=subprocess.DEVNULL)
+    engine = make_engine(database_url)
+
+    def stored() -> int:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(RawResource)).scalar_one()
+
+    deadline = time.monotonic() + 60
+    while stored() < 1000 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = stored()
+    assert 0 < partial < 6050 and partial % 200 == 0  # whole batches of 200, never half a batch
+
+    rerun = caregaps(database_url, "ingest", "--practice", "p9", str(tmp_path / "big.ndjson"))
+    assert rerun.returncode == 0, rerun.stderr
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(RawResource)).scalar_one() == 6050
+        assert conn.execute(select(func.count()).select_from(Fact)).scalar_one() == 6000
+    engine.dispose()

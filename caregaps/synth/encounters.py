@@ -59,11 +59,12 @@ def schedule(chart: Chart) -> list[Visit]:
     return visits
 
 
-def _visit(chart: Chart, kind: str, start: datetime, practitioner: bool = True) -> Visit:
+def _visit(chart: Chart, kind: str, start: datetime) -> Visit:
+    """A visit with a practice clinician: usually the patient's own GP, sometimes a colleague."""
     low, high = MINUTES[kind]
     end = start + timedelta(minutes=chart.rng.randint(low, high))
-    gp = chart.person.gp if chart.rng.random() < 0.8 else chart.rng.choice(chart.practice.practitioners)
-    return Visit(kind, start, end, chart.new_id(), gp if practitioner else None)
+    clinician = chart.person.gp if chart.rng.random() < 0.8 else chart.rng.choice(chart.practice.practitioners)
+    return Visit(kind, start, end, chart.new_id(), clinician)
 
 
 def _office_visits(chart: Chart) -> list[Visit]:

@@ -92,10 +92,15 @@ def physiology(rng: random.Random, chart: Chart) -> Physiology:
         creatinine = max(0.5, rng.gauss(0.82, 0.14) if person.female else rng.gauss(1.0, 0.16))
     mean, sd, _ = rng.choices(A1C_GROUPS, [g[2] for g in A1C_GROUPS])[0]
     treated = any(person.has(k) for k in ("cad", "diabetes", "hyperlipidemia"))
-    return Physiology(creatinine, rng.gauss(mean, sd), rng.gauss(95, 28) if treated else rng.gauss(120, 30),
-                      rng.gauss(58, 12) if person.female else rng.gauss(46, 10), rng.gauss(140, 45),
-                      (rng.gauss(13.0, 1.0) if person.female else rng.gauss(14.2, 1.1)) - 1.2 * bool(ckd),
-                      rng.lognormvariate(2.6 + 1.0 * bool(ckd), 1.0))
+    return Physiology(
+        creatinine=creatinine,
+        a1c=rng.gauss(mean, sd),
+        ldl=rng.gauss(95, 28) if treated else rng.gauss(120, 30),
+        hdl=rng.gauss(58, 12) if person.female else rng.gauss(46, 10),
+        triglyceride=rng.gauss(140, 45),
+        hemoglobin=(rng.gauss(13.0, 1.0) if person.female else rng.gauss(14.2, 1.1)) - 1.2 * bool(ckd),
+        albuminuria=rng.lognormvariate(2.6 + 1.0 * bool(ckd), 1.0),
+    )
 
 
 def add_labs(chart: Chart) -> None:
@@ -120,20 +125,31 @@ def _annual_labs(chart: Chart, visit: Visit, body: Physiology) -> None:
     _metabolic(chart, visit, body, comprehensive=True)
     treated = any(person.has(k, visit.day) for k in ("cad", "diabetes", "hyperlipidemia"))
     if rng.random() < (0.8 if treated else 0.5):
-        ldl, hdl, tg = (max(35, round(body.ldl + rng.gauss(0, 12))), max(25, round(body.hdl + rng.gauss(0, 4))),
-                        max(45, round(body.triglyceride + rng.gauss(0, 25))))
-        _panel(chart, visit, LIPIDS, [(CHOLESTEROL, ldl + hdl + round(tg / 5)), (TRIGLYCERIDE, tg), (HDL, hdl),
-                                      (LDL, ldl)])
+        _lipids(chart, visit, body)
     if rng.random() < 0.65:
-        hgb = round(body.hemoglobin + rng.gauss(0, 0.4), 1)
-        _panel(chart, visit, CBC, [(WBC, round(rng.gauss(7.0, 1.5), 1)), (HEMOGLOBIN, hgb),
-                                   (HEMATOCRIT, round(hgb * 3 + rng.gauss(0, 1), 1)),
-                                   (PLATELETS, round(rng.gauss(240, 50)))])
+        _blood_count(chart, visit, body)
     if rng.random() < 0.35:
         (code, unit), value = TSH, round(rng.lognormvariate(0.6, 0.45), 2)
         _observation(chart, visit, code, quantity(value, unit))
     if person.has("diabetes", visit.day) and rng.random() < 0.5:
         _observation(chart, visit, UACR, quantity(round(body.albuminuria * rng.uniform(0.8, 1.25), 1), "mg/g"))
+
+
+def _lipids(chart: Chart, visit: Visit, body: Physiology) -> None:
+    rng = chart.rng
+    ldl = max(35, round(body.ldl + rng.gauss(0, 12)))
+    hdl = max(25, round(body.hdl + rng.gauss(0, 4)))
+    tg = max(45, round(body.triglyceride + rng.gauss(0, 25)))
+    _panel(chart, visit, LIPIDS, [(CHOLESTEROL, ldl + hdl + round(tg / 5)), (TRIGLYCERIDE, tg), (HDL, hdl),
+                                  (LDL, ldl)])
+
+
+def _blood_count(chart: Chart, visit: Visit, body: Physiology) -> None:
+    rng = chart.rng
+    hgb = round(body.hemoglobin + rng.gauss(0, 0.4), 1)
+    _panel(chart, visit, CBC, [(WBC, round(rng.gauss(7.0, 1.5), 1)), (HEMOGLOBIN, hgb),
+                               (HEMATOCRIT, round(hgb * 3 + rng.gauss(0, 1), 1)),
+                               (PLATELETS, round(rng.gauss(240, 50)))])
 
 
 def _metabolic(chart: Chart, visit: Visit, body: Physiology, comprehensive: bool) -> None:

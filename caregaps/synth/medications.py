@@ -110,27 +110,33 @@ def plan(chart: Chart) -> list[Order]:
 
 def _more(rng: random.Random, person: Person, have: list[str]) -> list[tuple[str, str]]:
     """Drugs for conditions other than hypertension: (drug class, condition kind)."""
-    out = []
+    out: list[tuple[str, str]] = []
+
+    def give(drug_class: str, kind: str, share: float = 1.0) -> None:
+        if rng.random() < share:
+            out.append((drug_class, kind))
+
     if person.has("heart_failure"):
-        out += [("beta", "heart_failure")] * ("beta" not in have)
-        out += [("loop", "heart_failure")] * (rng.random() < 0.8) + [("mra", "heart_failure")] * (rng.random() < 0.25)
+        give("beta", "heart_failure", 0.0 if "beta" in have else 1.0)
+        give("loop", "heart_failure", 0.8)
+        give("mra", "heart_failure", 0.25)
     if person.has("diabetes"):
         severe_ckd = person.has("ckd") and person.problems["ckd"].diagnosis.icd in ("N18.4", "N18.5")
-        out += [("metformin", "diabetes")] * (not severe_ckd and rng.random() < 0.8)
-        out += [("second_agent", "diabetes")] * (rng.random() < 0.35) + [("insulin", "diabetes")] * (rng.random() < 0.18)
-    for kind, share in (("cad", 0.8), ("diabetes", 0.65), ("hyperlipidemia", 0.7), ("hypertension", 0.3)):
-        if person.has(kind):
-            if rng.random() < share:
-                out.append(("statin", kind))
-            break
+        give("metformin", "diabetes", 0.0 if severe_ckd else 0.8)
+        give("second_agent", "diabetes", 0.35)
+        give("insulin", "diabetes", 0.18)
+    statin_for = next((k for k in ("cad", "diabetes", "hyperlipidemia", "hypertension") if person.has(k)), None)
+    if statin_for:
+        give("statin", statin_for, {"cad": 0.8, "diabetes": 0.65, "hyperlipidemia": 0.7}.get(statin_for, 0.3))
     if person.has("cad"):
-        out += [("antiplatelet", "cad")] * (rng.random() < 0.7) + [("p2y12", "cad")] * (rng.random() < 0.15)
-    elif person.has("diabetes") and rng.random() < 0.3:
-        out.append(("antiplatelet", "diabetes"))
+        give("antiplatelet", "cad", 0.7)
+        give("p2y12", "cad", 0.15)
+    elif person.has("diabetes"):
+        give("antiplatelet", "diabetes", 0.3)
     for drug_class, kind, share in (("antidepressant", "depression", 0.7), ("dementia", "dementia", 0.55),
                                     ("inhaler", "copd", 0.75), ("analgesic", "osteoarthritis", 0.6)):
-        if person.has(kind) and rng.random() < share:
-            out.append((drug_class, kind))
+        if person.has(kind):
+            give(drug_class, kind, share)
     return out
 
 

@@ -70,9 +70,12 @@ def _demographics(chart: Chart) -> list[dict]:
 def _coverage(chart: Chart, mbi: str) -> None:
     person, rng, practice = chart.person, chart.rng, chart.practice
     turned_65 = date(person.birth.year + 65, person.birth.month, 1)
-    entitled = turned_65 if person.age >= 65 else date(rng.randint(2008, 2023), rng.randint(1, 12), 1)
+    if person.age >= 65 and turned_65 <= person.last_day:
+        entitled = turned_65
+    else:  # entitled before 65, through disability
+        entitled = date(rng.randint(2008, 2023), rng.randint(1, 12), 1)
     advantage = rng.random() < 0.33
-    plan = ("Medicare Advantage", "MA-" + mbi[:4]) if advantage else ("Original Medicare Part B", "Part B")
+    plan = ("Medicare Advantage", f"H{rng.randint(1000, 9999)}") if advantage else ("Original Medicare", "Part B")
     chart.add(_coverage_resource(chart, practice.medicare, ("1", "MEDICARE"), plan, entitled, mbi, order=1))
     if rng.random() < 0.12:
         medicaid_id = f"{practice.town.state}{rng.randint(10**8, 10**9 - 1)}"

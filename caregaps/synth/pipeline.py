@@ -37,9 +37,10 @@ def encoded_record(task: tuple[int, int, int, str]) -> Encoded:
 
 @contextmanager
 def worker_pool(patients: int):
-    """A process pool when the panel is large and there is more than one CPU, else None."""
+    """A process pool when the panel is large and there is more than one CPU, else None (also
+    inside a daemonic worker process, which may not start children)."""
     workers = min(8, _cpus())
-    if patients < PARALLEL_FROM or workers < 2:
+    if patients < PARALLEL_FROM or workers < 2 or multiprocessing.current_process().daemon:
         yield None
         return
     with multiprocessing.get_context().Pool(workers) as pool:

@@ -1,0 +1,51 @@
+"""The main job: sample practices are created and loaded, and running it again changes nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlmodel import func, select
+
+from caregaps.cli import main
+from caregaps.db import session
+from caregaps.demo import load_samples
+from caregaps.models import Patient, Practice
+from caregaps.practices import practice_for_token
+from caregaps.synth import write_population
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_given_a_sample_folder_when_loaded_twice_then_practices_exist_and_second_run_is_unchanged(engine, tmp_path):
+    write_population(tmp_path / "ndjson", 6, 2, 3, "ndjson")
+    lines: list[str] = []
+    tokens = load_samples(engine, tmp_path, echo=lines.append)
+    assert sorted(tokens) == ["p1", "p2"]
+    assert practice_for_token(engine, tokens["p1"]).id == "p1"
+    with session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Practice)).one() == 2
+        assert s.exec(select(func.count()).select_from(Patient)).one() == 6
+    assert any("0 rejected" in line for line in lines) and any("data quality:" in line for line in lines)
+    again: list[str] = []
+    load_samples(engine, tmp_path, echo=again.append)
+    assert all(" 0 stored" in line for line in again if "stored" in line)
+
+
+def test_given_the_committed_sample_then_its_manifest_names_every_practice_folder():
+    import orjson
+
+    manifest = orjson.loads((ROOT / "fhir_samples/ndjson/manifest.json").read_bytes())
+    for spec in manifest["practices"]:
+        files = list((ROOT / "fhir_samples/ndjson" / spec["id"]).glob("*.ndjson.gz"))
+        assert any(f.name == "Patient.ndjson.gz" for f in files)
+
+
+def test_every_command_the_readme_shows_exists():
+    readme = (ROOT / "README.md").read_text()
+    shown = set(re.findall(r"^caregaps ([a-z]+(?: [a-z]+)?)", readme, re.M))
+    assert shown, "the README shows no caregaps commands"
+    for command in shown:
+        result = CliRunner().invoke(main, [*command.split(), "--help"])
+        assert result.exit_code == 0, f"README shows `caregaps {command}`, which does not exist"

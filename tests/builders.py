@@ -36,8 +36,3 @@ def encounter(eid: str, pid: str = "pat1", start: str = "2026-03-02T09:00:00-05:
 
 def ndjson(*resources) -> bytes:
     return b"".join(orjson.dumps(r) + b"\n" for r in resources)
-
-
-def bundle(*resources, kind: str = "collection") -> dict:
-    return {"resourceType": "Bundle", "type": kind,
-            "entry": [{"fullUrl": f"{r['resourceType']}/{r['id']}", "resource": r} for r in resources]}

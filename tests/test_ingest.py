@@ -12,7 +12,7 @@ from sqlmodel import func, select
 from caregaps.db import session
 from caregaps.ingest.jobs import create_job, run_job
 from caregaps.models import Fact, FactCode, ImportIssue, Patient, RawResource, ResourceReference
-from tests.builders import bundle, condition, encounter, ndjson, observation, patient
+from tests.builders import condition, encounter, ndjson, observation, patient
 
 
 def ingest(engine, tmp_path, name: str, data: bytes, strict: bool = False, batch_size: int = 2000):

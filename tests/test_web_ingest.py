@@ -5,7 +5,6 @@ and the JSON API and home page."""
 from __future__ import annotations
 
 import gzip
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass

@@ -18,6 +18,7 @@ import orjson
 from caregaps.ingest.problems import Location, Problem
 
 SUFFIXES = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
+READ_ERRORS = (EOFError, OSError, zlib.error)
 
 
 @dataclass(slots=True)
@@ -55,7 +56,7 @@ def read_file(path: Path, name: str | None = None, skip: int = 0) -> Iterator[En
         return
     try:
         data = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
-    except (OSError, EOFError, zlib.error) as exc:
+    except READ_ERRORS as exc:
         yield Entry(Location(name), problem=Problem(f"cannot read gzip file: {exc}", code="incomplete"))
         return
     yield from read_json(data, name, skip)
@@ -68,10 +69,15 @@ def read_ndjson(stream: IO[bytes], name: str, skip: int = 0) -> Iterator[Entry]:
             if number <= skip or not line.strip():
                 continue
             yield parse_line(line, Location(name, line=number))
-    except (EOFError, OSError, zlib.error) as exc:
-        yield Entry(Location(name, line=number + 1), problem=Problem(
-            f"truncated or corrupt gzip data after line {number}: {exc}; the lines before it were read",
-            code="incomplete"))
+    except READ_ERRORS as exc:
+        yield truncated(name, number, exc)
+
+
+def truncated(name: str, lines_read: int, exc: Exception) -> Entry:
+    """The entry for a compressed stream that broke off after `lines_read` lines."""
+    return Entry(Location(name, line=lines_read + 1), problem=Problem(
+        f"truncated or corrupt gzip data after line {lines_read}: {exc}; the lines before it were read",
+        code="incomplete"))
 
 
 def parse_line(line: bytes, location: Location) -> Entry:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import gzip
-import zlib
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from caregaps.ingest.checks import check_envelope, strict_problems
 from caregaps.ingest.problems import Issue, Location, Problem
-from caregaps.ingest.readers import Entry, parse_line, read_file
+from caregaps.ingest.readers import READ_ERRORS, Entry, parse_line, read_file, truncated
 from caregaps.ingest.results import EntryResult
 from caregaps.ingest.store import prepare, prepare_delete
 
@@ -112,12 +111,10 @@ def _line_chunks(path: Path, name: str, skip: int) -> Iterator[list[tuple[int, b
                 if len(chunk) >= CHUNK_LINES:
                     yield chunk
                     chunk = []
-        except (EOFError, OSError, zlib.error) as exc:
+        except READ_ERRORS as exc:
             if chunk:
                 yield chunk
                 chunk = []
-            yield Entry(Location(name, line=number + 1), problem=Problem(
-                f"truncated or corrupt gzip data after line {number}: {exc}; the lines before it were read",
-                code="incomplete"))
+            yield truncated(name, number, exc)
     if chunk:
         yield chunk

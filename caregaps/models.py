@@ -162,3 +162,27 @@ class ImportIssue(SQLModel, table=True):
     resource_id: Optional[str] = Field(default=None, max_length=64)
     path: Optional[str] = None
     message: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ValueSet(SQLModel, table=True):
+    """A loaded value set expansion (one row per canonical url; replaced when its file changes)."""
+
+    __tablename__ = "value_set"
+    url: str = Field(primary_key=True, max_length=255)
+    version: Optional[str] = Field(default=None, max_length=64)
+    name: str = Field(max_length=255)
+    title: Optional[str] = None
+    codes: int = 0
+    content_hash: str = Field(max_length=64)
+    loaded_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+
+class ValueSetCode(SQLModel, table=True):
+    """Membership of a code in a value set: what measures join facts against."""
+
+    __tablename__ = "value_set_code"
+    __table_args__ = (Index("ix_vs_code_lookup", "code", "system", "value_set"),)
+    value_set: str = Field(primary_key=True, max_length=255)
+    system: str = Field(primary_key=True, max_length=255)
+    code: str = Field(primary_key=True, max_length=255)
+    display: Optional[str] = None

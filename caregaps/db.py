@@ -29,7 +29,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA cache_size=-131072")  # 128 MiB: index pages stay in memory on bulk loads
+    cursor.execute("PRAGMA cache_size=-16384")  # 16 MiB: as fast as larger caches on bulk loads
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 

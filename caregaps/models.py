@@ -62,8 +62,10 @@ class RawResource(SQLModel, table=True):
 
     __tablename__ = "raw_resource"
     __table_args__ = (
-        UniqueConstraint("practice_id", "resource_type", "resource_id", "version"),
-        # at most one current version per resource (a partial unique index on both engines)
+        # At most one current version per resource (a partial unique index on both engines).
+        # Queries must say `WHERE is_current` as such for SQLite to use it. Versions are
+        # numbered by the writer from the current one, so no second index is kept for them:
+        # every index keyed by a resource id is a random insert on bulk loads.
         Index("ux_raw_current", "practice_id", "resource_type", "resource_id", unique=True,
               sqlite_where=text("is_current"), postgresql_where=text("is_current")),
     )
@@ -119,7 +121,6 @@ class ResourceReference(SQLModel, table=True):
     __tablename__ = "resource_reference"
     __table_args__ = (
         Index("ix_ref_source", "practice_id", "source_type", "source_id"),
-        Index("ix_ref_target", "practice_id", "target_type", "target_id"),
     )
     id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
     practice_id: str = Field(max_length=64)

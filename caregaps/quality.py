@@ -86,7 +86,7 @@ class Scope:
         raw = RAW.alias()
         stored = select(raw.c.resource_type, raw.c.resource_id).where(
             raw.c.practice_id == self.practice_id, raw.c.import_id == self.import_id,
-            raw.c.is_current.is_(True))
+            raw.c.is_current)
         if isinstance(type_col, str):
             return and_(cond, id_col.in_(stored.with_only_columns(raw.c.resource_id)
                                          .where(raw.c.resource_type == type_col)))
@@ -135,7 +135,7 @@ def _sections(session, scope: Scope, now: datetime) -> dict:
 
 def _resources_by_type(session, scope: Scope) -> dict[str, int]:
     query = select(RAW.c.resource_type, func.count()).where(
-        RAW.c.practice_id == scope.practice_id, RAW.c.is_current.is_(True), RAW.c.deleted.is_(False))
+        RAW.c.practice_id == scope.practice_id, RAW.c.is_current, RAW.c.deleted.is_(False))
     if scope.import_id is not None:
         query = query.where(RAW.c.import_id == scope.import_id)
     return _sorted(session.execute(query.group_by(RAW.c.resource_type)).all())
@@ -229,7 +229,7 @@ def _missing_references(session, scope: Scope) -> dict:
     target = RAW.alias()
     received = exists().where(
         target.c.practice_id == REF.c.practice_id, target.c.resource_type == REF.c.target_type,
-        target.c.resource_id == REF.c.target_id, target.c.is_current.is_(True), target.c.deleted.is_(False))
+        target.c.resource_id == REF.c.target_id, target.c.is_current, target.c.deleted.is_(False))
     references = select(
         REF.c.source_type, REF.c.source_id, REF.c.path, REF.c.target_type, REF.c.target_id).where(
         scope.owns(REF.c.practice_id, REF.c.source_type, REF.c.source_id), not_(received))

@@ -10,3 +10,12 @@ def test_given_migrated_database_when_practice_added_then_it_reads_back(engine, 
     with session(engine) as s:
         got = s.exec(select(Practice)).one()
     assert (got.id, got.name, got.timezone) == ("p1", "Riverside Family Medicine", "America/Chicago")
+
+
+def test_given_all_migrations_applied_then_the_schema_matches_the_models(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []

@@ -121,7 +121,7 @@ class BatchWriter:
                 query = select(RAW.c.resource_id, RAW.c.id, RAW.c.version, RAW.c.content_hash,
                                RAW.c.deleted).where(
                     RAW.c.practice_id == self.practice_id, RAW.c.resource_type == rtype,
-                    RAW.c.is_current.is_(True), RAW.c.resource_id.in_(ids[start:start + LOOKUP_CHUNK]))
+                    RAW.c.is_current, RAW.c.resource_id.in_(ids[start:start + LOOKUP_CHUNK]))
                 for row in self.conn.execute(query):
                     found[(rtype, row.resource_id)] = row
         return found

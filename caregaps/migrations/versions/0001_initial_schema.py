@@ -83,7 +83,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('resource_reference', schema=None) as batch_op:
         batch_op.create_index('ix_ref_source', ['practice_id', 'source_type', 'source_id'], unique=False)
-        batch_op.create_index('ix_ref_target', ['practice_id', 'target_type', 'target_id'], unique=False)
 
     op.create_table('api_token',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -147,8 +146,7 @@ def upgrade() -> None:
     sa.Column('deleted', sa.Boolean(), nullable=False),
     sa.Column('body', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['practice_id'], ['practice.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('practice_id', 'resource_type', 'resource_id', 'version')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('raw_resource', schema=None) as batch_op:
         batch_op.create_index('ux_raw_current', ['practice_id', 'resource_type', 'resource_id'], unique=True, sqlite_where=sa.text('is_current'), postgresql_where=sa.text('is_current'))
@@ -172,7 +170,6 @@ def downgrade() -> None:
 
     op.drop_table('api_token')
     with op.batch_alter_table('resource_reference', schema=None) as batch_op:
-        batch_op.drop_index('ix_ref_target')
         batch_op.drop_index('ix_ref_source')
 
     op.drop_table('resource_reference')

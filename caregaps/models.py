@@ -63,11 +63,12 @@ class RawResource(SQLModel, table=True):
     __tablename__ = "raw_resource"
     __table_args__ = (
         # At most one current version per resource (a partial unique index on both engines).
-        # Queries must say `WHERE is_current` as such for SQLite to use it. Versions are
+        # Its predicates are written as SQLAlchemy renders a bare `RAW.c.is_current` on each
+        # engine, so queries that filter on it use the index (SQLite matches the text). Versions are
         # numbered by the writer from the current one, so no second index is kept for them:
         # every index keyed by a resource id is a random insert on bulk loads.
         Index("ux_raw_current", "practice_id", "resource_type", "resource_id", unique=True,
-              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+              sqlite_where=text("is_current = 1"), postgresql_where=text("is_current")),
     )
     id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
     practice_id: str = Field(foreign_key="practice.id")

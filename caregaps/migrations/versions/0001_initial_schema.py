@@ -149,7 +149,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('raw_resource', schema=None) as batch_op:
-        batch_op.create_index('ux_raw_current', ['practice_id', 'resource_type', 'resource_id'], unique=True, sqlite_where=sa.text('is_current'), postgresql_where=sa.text('is_current'))
+        batch_op.create_index('ux_raw_current', ['practice_id', 'resource_type', 'resource_id'], unique=True, sqlite_where=sa.text('is_current = 1'), postgresql_where=sa.text('is_current'))
         batch_op.create_index(batch_op.f('ix_raw_resource_import_id'), ['import_id'], unique=False)
 
 

@@ -22,7 +22,10 @@ class SourceError(ValueError):
 
 class Mapping(dict):
     line: int = 0
-    key_lines: dict
+
+    @property
+    def key_lines(self) -> dict:
+        return self.__dict__.setdefault("_key_lines", {})
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -39,7 +42,6 @@ class _Loader(yaml.SafeLoader):
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> Mapping:
     result = Mapping()
     result.line = node.start_mark.line + 1
-    result.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in result:

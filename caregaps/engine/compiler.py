@@ -1,0 +1,206 @@
+"""Compile measure definitions to set-based SQL (SQLAlchemy Core) over facts.
+
+Each query becomes one INSERT ... SELECT into a temporary events table, tagged with the query's
+number; queries that read other queries read that table. Conditions become boolean SQL over the
+patient table (`patient_id IN (SELECT ... FROM events WHERE def_id = n)`), so a whole practice is
+evaluated by a handful of statements and no Python code visits patients one by one.
+
+Open ends: an event without an end lasts forever (a Period without end, an active Condition
+without abatement), one without a start began at the dawn of time; one with neither has no
+time and fails every time test. A Condition that is not active and has no abatement has an
+unknown end (CQL's open null boundary), so it never overlaps anything.
+"""
+
+from __future__ import annotations
+
+import operator
+from datetime import datetime
+
+from sqlalchemy import (BigInteger, Column, DateTime, Float, Integer, MetaData, String, Table, and_, case,
+                        exists, false, func, literal, not_, null, or_, select, true)
+
+from caregaps.engine.language import (KINDS, AllOf, Age, AnyOf, CodeRef, Count, Exists, Not, Query, Ref,
+                                      Sex, ValueTest)
+from caregaps.engine.period import Period
+from caregaps.engine.sqlfuncs import local_day, shifted
+from caregaps.engine.timephrase import Point, TimeTest
+from caregaps.models import Fact, FactCode, Patient, ValueSetCode
+
+FACT, CODE, VSC, PATIENT = Fact.__table__, FactCode.__table__, ValueSetCode.__table__, Patient.__table__
+EVENTS = Table(
+    "cg_events", MetaData(),
+    Column("def_id", Integer), Column("patient_id", String(64)), Column("fact_id", BigInteger),
+    Column("resource_type", String(64)), Column("resource_id", String(64)), Column("start", DateTime),
+    Column("end", DateTime), Column("value_num", Float), Column("value_unit", String(64)),
+    Column("status", String(32)), Column("kind", String(32)),
+    prefixes=["TEMPORARY"],
+)
+COLUMNS = [c.name for c in EVENTS.c]
+DAWN, DOOM = datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59)
+ACTIVE = ("active", "recurrence", "relapse")
+UNIT_SYNONYMS = {"mmhg": "mm[hg]", "mm hg": "mm[hg]", "percent": "%"}
+COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq}
+
+
+class Compiler:
+    def __init__(self, definitions: dict, populations: dict, period: Period, practice_id: str) -> None:
+        self.definitions, self.populations = definitions, populations
+        self.period, self.practice_id = period, practice_id
+        self.offset = period.utc_offset_minutes()
+        self.ids: dict[str, int] = {}
+
+    def def_id(self, name: str) -> int:
+        return self.ids.setdefault(name, len(self.ids) + 1)
+
+    # -- queries ---------------------------------------------------------------------------
+    def query(self, name: str):
+        """The SELECT whose rows (in COLUMNS order) are the events of query `name`."""
+        q: Query = self.definitions[name]
+        rows = self._source(q).subquery(f"src_{self.def_id(name)}")
+        filters = [self._codes(rows.c.fact_id, element, refs) for element, refs in q.codes.items()]
+        filters += [not_(self._codes(rows.c.fact_id, element, refs)) for element, refs in q.codes_not.items()]
+        if q.status:
+            filters.append(rows.c.status.in_(q.status))
+        if q.status_not:
+            filters.append(or_(rows.c.status.is_(None), rows.c.status.not_in(q.status_not)))
+        filters += [self._time(rows, test) for test in q.time]
+        if q.value is not None:
+            filters.append(self.value_test(rows.c, q.value))
+        chosen = select(*[rows.c[c] for c in COLUMNS[1:]]).where(*filters)
+        if q.pick:
+            chosen = self._pick(chosen.subquery(f"pick_{self.def_id(name)}"), q)
+        final = chosen.subquery(f"q_{self.def_id(name)}")
+        return select(literal(self.def_id(name)).label("def_id"), *[final.c[c] for c in COLUMNS[1:]])
+
+    def _source(self, q: Query):
+        if q.source in KINDS:
+            columns = [FACT.c.patient_id, FACT.c.id.label("fact_id"), FACT.c.resource_type, FACT.c.resource_id,
+                       FACT.c.start, FACT.c.end, FACT.c.value_num, FACT.c.value_unit, FACT.c.status, FACT.c.kind]
+            where = [FACT.c.practice_id == self.practice_id, FACT.c.kind == q.source]
+            if q.component:
+                parent = FACT.alias("parent")
+                where += [FACT.c.component.is_not(None), exists(select(1).where(
+                    parent.c.practice_id == FACT.c.practice_id, parent.c.resource_type == FACT.c.resource_type,
+                    parent.c.resource_id == FACT.c.resource_id, parent.c.component.is_(None),
+                    self._codes(parent.c.id, "code", q.component)))]
+            else:
+                where.append(FACT.c.component.is_(None))
+            return select(*columns).where(*where)
+        return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id == self.def_id(q.source))
+
+    def _codes(self, fact_id, element: str, refs: tuple[CodeRef, ...]):
+        code = CODE.alias()
+        urls = sorted({r.valueset for r in refs if r.valueset})
+        matches = []
+        if urls:
+            matches.append(exists(select(1).where(VSC.c.value_set.in_(urls), VSC.c.system == code.c.system,
+                                                  VSC.c.code == code.c.code)))
+        for ref in refs:
+            if ref.code:
+                matches.append(and_(code.c.code == ref.code,
+                                    code.c.system == ref.system if ref.system else true()))
+        return exists(select(1).where(code.c.fact_id == fact_id, code.c.element == element, or_(*matches)))
+
+    def value_test(self, cols, test: ValueTest):
+        """`cols` (a column collection with fact_id, value_num, value_unit) passes `test`."""
+        has_coded = exists(select(1).where(CODE.c.fact_id == cols.fact_id, CODE.c.element == "value"))
+        if test.op == "missing":
+            return and_(cols.value_num.is_(None), not_(has_coded))
+        if test.op == "present":
+            return or_(cols.value_num.is_not(None), has_coded)
+        compare = COMPARE[test.op](cols.value_num, test.number)
+        if test.unit:
+            units = {test.unit.lower(), *[k for k, v in UNIT_SYNONYMS.items() if v == test.unit.lower()]}
+            compare = and_(compare, func.lower(func.coalesce(cols.value_unit, "")).in_(sorted(units)))
+        return compare
+
+    # -- time ------------------------------------------------------------------------------
+    def _ends(self, rows):
+        start = func.coalesce(rows.c.start, DAWN)
+        open_end = case((or_(rows.c.kind != "condition", rows.c.status.in_(ACTIVE)), DOOM), else_=null())
+        return start, func.coalesce(rows.c.end, open_end)
+
+    def _time(self, rows, test: TimeTest):
+        others = sorted(test.queries)
+        if len(others) > 1:
+            raise ValueError(f"{test.phrase!r}: a phrase may relate to one other query")
+        other = EVENTS.alias(f"rel_{self.def_id(others[0])}") if others else None
+        start, end = self._ends(rows)
+        timed = or_(rows.c.start.is_not(None), rows.c.end.is_not(None))
+        condition = and_(timed, self._relation(start, end, test, other))
+        if other is None:
+            return condition
+        return exists(select(1).where(other.c.def_id == self.def_id(others[0]),
+                                      other.c.patient_id == rows.c.patient_id, condition))
+
+    def _point(self, point: Point, other):
+        if point.of is None:
+            return literal(self.period.utc(point), DateTime)
+        o_start, o_end = self._ends(other)
+        column = o_start if point.base == "start" else o_end
+        return shifted(column, point.years, point.months, point.days) if point.shifted else column
+
+    def _relation(self, start, end, test: TimeTest, other):
+        first = {"start": start, "end": end, "whole": start}[test.anchor]
+        last = {"start": start, "end": end, "whole": end}[test.anchor]
+        if test.relation in ("during", "overlaps"):
+            low, high = self._point(test.low, other), self._point(test.high, other)
+            if test.relation == "overlaps":
+                return and_(start <= high, end >= low)
+            return and_(first >= low, last <= high)
+        point = self._point(test.point, other)
+        if test.relation == "same day as":
+            return local_day(first, self.offset) == local_day(point, self.offset)
+        return {"before": last < point, "on or before": last <= point,
+                "after": first > point, "on or after": first >= point}[test.relation]
+
+    # -- picks -----------------------------------------------------------------------------
+    def _pick(self, rows, q: Query):
+        latest_end = func.coalesce(rows.c.end, rows.c.start)
+        if q.on_latest_day:
+            day = local_day(latest_end, self.offset)
+            marked = select(rows, day.label("day"),
+                            func.max(day).over(partition_by=rows.c.patient_id).label("last_day")).subquery()
+            rows = select(*[marked.c[c] for c in COLUMNS[1:]]).where(marked.c.day == marked.c.last_day).subquery()
+            latest_end = func.coalesce(rows.c.end, rows.c.start)
+        order = {"latest": [latest_end.desc()], "earliest": [func.coalesce(rows.c.start, rows.c.end).asc()],
+                 "lowest value": [rows.c.value_num.asc().nulls_first()],
+                 "highest value": [rows.c.value_num.desc().nulls_first()]}[q.pick]
+        rank = func.row_number().over(partition_by=rows.c.patient_id, order_by=order + [rows.c.fact_id])
+        ranked = select(rows, rank.label("rank")).subquery()
+        return select(*[ranked.c[c] for c in COLUMNS[1:]]).where(ranked.c.rank == 1)
+
+    # -- conditions ------------------------------------------------------------------------
+    def condition(self, test):
+        """A boolean SQL expression over PATIENT for a condition."""
+        if isinstance(test, AllOf):
+            return and_(true(), *[self.condition(t) for t in test.items])
+        if isinstance(test, AnyOf):
+            return or_(false(), *[self.condition(t) for t in test.items])
+        if isinstance(test, Not):
+            return not_(self.condition(test.item))
+        if isinstance(test, Ref):
+            target = self.definitions.get(test.name) or self.populations[test.name]
+            return self.condition(target.test)
+        if isinstance(test, Exists):
+            rows = select(EVENTS.c.patient_id).where(EVENTS.c.def_id == self.def_id(test.query))
+            if test.value is not None:
+                rows = rows.where(self.value_test(EVENTS.c, test.value))
+            member = PATIENT.c.resource_id.in_(rows)
+            return not_(member) if test.negate else member
+        if isinstance(test, Count):
+            counted = func.count(func.distinct(local_day(func.coalesce(EVENTS.c.end, EVENTS.c.start), self.offset)
+                                               if test.distinct_days else EVENTS.c.fact_id))
+            rows = (select(EVENTS.c.patient_id).where(EVENTS.c.def_id == self.def_id(test.query))
+                    .group_by(EVENTS.c.patient_id).having(counted >= test.at_least))
+            return PATIENT.c.resource_id.in_(rows)
+        if isinstance(test, Age):
+            checks = [PATIENT.c.birth_date.is_not(None)]
+            if test.low is not None:
+                checks.append(PATIENT.c.birth_date <= self.period.born_on_or_before(test.low, test.at))
+            if test.high is not None:
+                checks.append(PATIENT.c.birth_date > self.period.born_on_or_before(test.high + 1, test.at))
+            return and_(*checks)
+        if isinstance(test, Sex):
+            return PATIENT.c.gender == test.value
+        raise TypeError(f"not a condition: {test!r}")

@@ -1,0 +1,157 @@
+"""Read one definition (a query or a condition) from its YAML mapping, naming file:line:key on errors."""
+
+from __future__ import annotations
+
+from caregaps.engine import timephrase
+from caregaps.engine.language import (ELEMENTS, PICKS, Age, AllOf, AnyOf, Condition, Count, Exists, Not,
+                                      Query, Ref, Sex, Vocabulary, as_list, line_of, parse_value, time_tests)
+from caregaps.engine.source import Mapping, SourceError
+
+QUERY_KEYS = {"from", "code", "where", "where not", "status", "status not", "time", "value", "pick",
+              "only", "component of", "description"}
+CONDITION_KEYS = {"exists", "none", "count", "all", "any", "not", "age", "sex"}
+
+
+def read_definition(name: str, node: object, file: str, line: int, vocab: Vocabulary):
+    """A Query when the mapping has `from`, else a Condition."""
+    if isinstance(node, Mapping) and "from" in node:
+        return read_query(name, node, file, vocab)
+    description = ""
+    if isinstance(node, Mapping) and "description" in node:
+        node = Mapping(node)  # copy without the description
+        description = str(node.pop("description"))
+    return Condition(name, file, line, read_condition(node, file, line), description)
+
+
+def read_query(name: str, node: Mapping, file: str, vocab: Vocabulary) -> Query:
+    _only(node, QUERY_KEYS, file, "a query")
+    source = node["from"]
+    if not isinstance(source, str):
+        raise SourceError(file, node.line_of("from"), "from", "expected a fact kind or a query name")
+    query = Query(name, file, node.line, source, description=str(node.get("description", "")))
+    if "code" in node:
+        query.codes["code"] = _codes(node["code"], file, node.line_of("code"), "code", vocab)
+    query.codes.update(_by_element(node, "where", file, vocab))
+    query.codes_not = _by_element(node, "where not", file, vocab)
+    query.status = _words(node, "status", file)
+    query.status_not = _words(node, "status not", file)
+    if "time" in node:
+        query.time = time_tests(node["time"], file, node.line_of("time"))
+    if "value" in node:
+        query.value = parse_value(node["value"], file, node.line_of("value"))
+    if "pick" in node:
+        if node["pick"] not in PICKS:
+            raise SourceError(file, node.line_of("pick"), "pick", f"expected one of {', '.join(sorted(PICKS))}")
+        query.pick = node["pick"]
+    if "only" in node:
+        if node["only"] != "latest day":
+            raise SourceError(file, node.line_of("only"), "only", "expected 'latest day'")
+        query.on_latest_day = True
+    if "component of" in node:
+        query.component = _codes(node["component of"], file, node.line_of("component of"), "component of", vocab)
+    return query
+
+
+def read_condition(node: object, file: str, line: int):
+    if isinstance(node, str):
+        return Ref(node)
+    if not isinstance(node, Mapping):
+        raise SourceError(file, line, None, f"expected a condition (a name or a mapping), got {node!r}")
+    keys = [k for k in node if k in CONDITION_KEYS]
+    if len(keys) != 1:
+        unknown = [k for k in node if k not in CONDITION_KEYS]
+        key = unknown[0] if unknown else None
+        message = (f"unknown key; a condition is one of {', '.join(sorted(CONDITION_KEYS))}" if unknown
+                   else "a condition has exactly one of " + ", ".join(sorted(CONDITION_KEYS)))
+        raise SourceError(file, node.line_of(key) if key else node.line, key, message)
+    key = keys[0]
+    here = node.line_of(key)
+    value = node[key]
+    if key in ("all", "any"):
+        _only(node, {key}, file, f"'{key}'")
+        items = tuple(read_condition(item, file, line_of(item, key, here)) for item in as_list(value))
+        return AllOf(items) if key == "all" else AnyOf(items)
+    if key == "not":
+        _only(node, {key}, file, "'not'")
+        return Not(read_condition(value, file, here))
+    if key in ("exists", "none"):
+        _only(node, {key, "value"}, file, f"'{key}'")
+        test = parse_value(node["value"], file, node.line_of("value")) if "value" in node else None
+        return Exists(_name(value, file, here, key), test, negate=key == "none")
+    if key == "count":
+        _only(node, {"count", "at least", "distinct"}, file, "'count'")
+        at_least = node.get("at least")
+        if not isinstance(at_least, int):
+            raise SourceError(file, node.line_of("at least") if "at least" in node else here, "at least",
+                              "expected a whole number")
+        if node.get("distinct", "days") != "days":
+            raise SourceError(file, node.line_of("distinct"), "distinct", "expected 'days'")
+        return Count(_name(value, file, here, key), at_least, distinct_days="distinct" in node)
+    if key == "age":
+        _only(node, {"age", "at"}, file, "'age'")
+        return _age(value, node.get("at", "end of measurement period"), file, here)
+    _only(node, {"sex"}, file, "'sex'")
+    if value not in ("female", "male", "other", "unknown"):
+        raise SourceError(file, here, "sex", "expected female, male, other or unknown")
+    return Sex(value)
+
+
+def _age(value: object, at: object, file: str, line: int) -> Age:
+    text = str(value).strip()
+    low = high = None
+    try:
+        if text.endswith("or older"):
+            low = int(text.removesuffix("or older"))
+        elif text.endswith("or younger"):
+            high = int(text.removesuffix("or younger"))
+        elif " to " in text:
+            low, high = (int(part) for part in text.split(" to "))
+        else:
+            raise ValueError
+    except ValueError:
+        raise SourceError(file, line, "age", f"expected 'N to M', 'N or older' or 'N or younger', got {value!r}") from None
+    try:
+        point = timephrase._point(str(at), str(at))
+    except timephrase.PhraseError as exc:
+        raise SourceError(file, line, "at", str(exc)) from None
+    if point.of is not None:
+        raise SourceError(file, line, "at", "age is measured at a point of the measurement period")
+    return Age(point, low, high)
+
+
+def _name(value: object, file: str, line: int, key: str) -> str:
+    if not isinstance(value, str):
+        raise SourceError(file, line, key, f"expected the name of a query, got {value!r}")
+    return value
+
+
+def _only(node: Mapping, allowed: set[str], file: str, what: str) -> None:
+    for key in node:
+        if key not in allowed:
+            raise SourceError(file, node.line_of(key), str(key), f"unknown key in {what}; allowed: {', '.join(sorted(allowed))}")
+
+
+def _codes(value: object, file: str, line: int, key: str, vocab: Vocabulary) -> tuple:
+    items = as_list(value)
+    return tuple(ref for item in items for ref in vocab.resolve(item, file, line_of(items, key, line), key))
+
+
+def _by_element(node: Mapping, key: str, file: str, vocab: Vocabulary) -> dict:
+    if key not in node:
+        return {}
+    spec = node[key]
+    if not isinstance(spec, Mapping):
+        raise SourceError(file, node.line_of(key), key, "expected a mapping of element to codes")
+    for element in spec:
+        if element not in ELEMENTS:
+            raise SourceError(file, spec.line_of(element), element, f"unknown element; one of {', '.join(sorted(ELEMENTS))}")
+    return {element: _codes(codes, file, spec.line_of(element), element, vocab) for element, codes in spec.items()}
+
+
+def _words(node: Mapping, key: str, file: str) -> tuple[str, ...]:
+    if key not in node:
+        return ()
+    values = as_list(node[key])
+    if not all(isinstance(v, str) for v in values):
+        raise SourceError(file, node.line_of(key), key, "expected a status code or a list of them")
+    return tuple(values)

@@ -1,0 +1,137 @@
+"""Evaluate a measure for one practice and period: run its compiled SQL, read back per-patient results.
+
+Everything happens on one connection: the queries fill a temporary events table, one SELECT over
+the practice's patients gives every population, one more reads the evidence. Results come back as
+`PatientResult`s; storing them as a run is `runs.py`'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Index, delete, func, insert, select
+
+from caregaps.engine.catalog import Measure
+from caregaps.engine.compiler import COLUMNS, EVENTS, PATIENT, Compiler
+from caregaps.engine.gaps import gap_status, proportion_membership
+from caregaps.engine.language import KINDS, Query
+from caregaps.engine.period import Period
+from caregaps.engine.references import query_order
+
+_EVENTS_INDEX = Index("ix_cg_events", EVENTS.c.def_id, EVENTS.c.patient_id)
+
+
+@dataclass
+class Evidence:
+    query: str
+    resource: str  # "Observation/abc"
+    start: datetime | None
+    end: datetime | None
+    value: float | None
+    unit: str | None
+
+    def as_json(self) -> dict:
+        return {"query": self.query, "resource": self.resource,
+                "start": self.start.isoformat() if self.start else None,
+                "end": self.end.isoformat() if self.end else None, "value": self.value, "unit": self.unit}
+
+
+@dataclass
+class PatientResult:
+    patient_id: str
+    populations: dict[str, bool]
+    gap: str
+    evidence: list[Evidence] = field(default_factory=list)
+    likely_data_gap: bool = False
+
+
+def prepare(conn: Connection) -> None:
+    """Create the temporary events table on this connection (once) and empty it."""
+    EVENTS.create(conn, checkfirst=True)
+    _EVENTS_INDEX.create(conn, checkfirst=True)
+    conn.execute(delete(EVENTS))
+
+
+def _fill(conn: Connection, compiler: Compiler, measure: Measure, names: list[str]) -> None:
+    for name in names:
+        conn.execute(insert(EVENTS).from_select(COLUMNS, compiler.query(name)))
+
+
+def _needed(measure: Measure) -> list[str]:
+    """Every query the populations, evidence and data check read, in dependency order."""
+    return [n for n in query_order(measure.definitions, KINDS)]
+
+
+def _populations(conn: Connection, compiler: Compiler, measure: Measure, practice_id: str) -> dict[str, dict]:
+    labels = {code: f"p{i}" for i, code in enumerate(measure.populations)}
+    columns = [compiler.condition(measure.populations[code].test).label(labels[code]) for code in labels]
+    rows = conn.execute(select(PATIENT.c.resource_id, *columns).where(PATIENT.c.practice_id == practice_id))
+    return {row[0]: {code: bool(row[i + 1]) for i, code in enumerate(labels)} for row in rows}
+
+
+def _evidence(conn: Connection, compiler: Compiler, measure: Measure) -> dict[str, list[Evidence]]:
+    if not measure.evidence:
+        return {}
+    ids = {compiler.def_id(name): name for name in measure.evidence}
+    latest = func.coalesce(EVENTS.c.end, EVENTS.c.start)
+    rank = func.row_number().over(partition_by=(EVENTS.c.def_id, EVENTS.c.patient_id),
+                                  order_by=(latest.desc(), EVENTS.c.fact_id))
+    ranked = select(EVENTS, rank.label("rank")).where(EVENTS.c.def_id.in_(ids)).subquery()
+    out: dict[str, list[Evidence]] = {}
+    for row in conn.execute(select(ranked).where(ranked.c.rank == 1)).mappings():
+        out.setdefault(row["patient_id"], []).append(Evidence(
+            ids[row["def_id"]], f"{row['resource_type']}/{row['resource_id']}", _dt(row["start"]),
+            _dt(row["end"]), row["value_num"], row["value_unit"]))
+    order = {name: i for i, name in enumerate(measure.evidence)}
+    for items in out.values():
+        items.sort(key=lambda e: order[e.query])
+    return out
+
+
+def _dt(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _practice_has_data(conn: Connection, compiler: Compiler, measure: Measure) -> bool:
+    if not measure.data:
+        return True
+    found = conn.execute(select(EVENTS.c.fact_id).where(EVENTS.c.def_id == compiler.def_id(measure.data)).limit(1))
+    return found.first() is not None
+
+
+def run_measure(conn: Connection, measure: Measure, period: Period, practice_id: str) -> dict[str, dict]:
+    """Raw population criteria per patient (before the proportion nesting rules)."""
+    prepare(conn)
+    compiler = Compiler(measure.definitions, measure.populations, period, practice_id)
+    _fill(conn, compiler, measure, _needed(measure))
+    return _populations(conn, compiler, measure, practice_id)
+
+
+def evaluate(conn: Connection, measure: Measure, period: Period, practice_id: str,
+             as_of: date | None = None) -> list[PatientResult]:
+    """Every patient of the practice: populations, gap status, evidence, data-gap flag."""
+    prepare(conn)
+    compiler = Compiler(measure.definitions, measure.populations, period, practice_id)
+    _fill(conn, compiler, measure, _needed(measure))
+    raw = _populations(conn, compiler, measure, practice_id)
+    evidence = _evidence(conn, compiler, measure)
+    has_data = _practice_has_data(conn, compiler, measure)
+    today: dict[str, dict] = {}
+    if as_of is not None and as_of < period.end and not measure.inverse:
+        today = run_measure(conn, measure, period.as_of(as_of), practice_id)
+    results = []
+    for patient_id, criteria in sorted(raw.items()):
+        membership = proportion_membership(criteria)
+        now = today.get(patient_id)
+        gap = gap_status(membership, measure.inverse,
+                         proportion_membership(now)["numerator"] if now is not None else None)
+        results.append(PatientResult(patient_id, membership, gap, evidence.get(patient_id, []),
+                                     likely_data_gap=gap == "open-gap" and not has_data))
+    return results
+
+
+def is_query(measure: Measure, name: str) -> bool:
+    return isinstance(measure.definitions.get(name), Query)

@@ -1,0 +1,136 @@
+"""Check that every name a measure uses is defined, of the right type, and free of cycles."""
+
+from __future__ import annotations
+
+from caregaps.engine.language import AllOf, AnyOf, Condition, Count, Exists, Not, Query, Ref
+from caregaps.engine.source import SourceError
+
+
+def base_kind(name: str, definitions: dict, kinds: set[str]) -> str:
+    """The fact kind a query finally reads (following `from` through other queries)."""
+    seen = set()
+    while name not in kinds:
+        if name in seen:
+            raise ValueError(name)
+        seen.add(name)
+        name = definitions[name].source
+    return name
+
+
+def check_definitions(definitions: dict, populations: dict, evidence: list, data: str | None,
+                      kinds: set[str], file: str) -> None:
+    for definition in definitions.values():
+        if isinstance(definition, Query):
+            _check_query(definition, definitions, kinds)
+        else:
+            _check_condition(definition.test, definition, definitions, populations, kinds)
+    for condition in populations.values():
+        _check_condition(condition.test, condition, definitions, populations, kinds)
+    for name in list(evidence) + ([data] if data else []):
+        if not isinstance(definitions.get(name), Query):
+            raise SourceError(file, None, "evidence" if name != data else "data", f"{name!r} is not a query")
+    _check_cycles(definitions, populations)
+
+
+def _check_query(query: Query, definitions: dict, kinds: set[str]) -> None:
+    if query.source not in kinds:
+        target = definitions.get(query.source)
+        if not isinstance(target, Query):
+            what = "a condition, not a query" if target else "not defined"
+            raise SourceError(query.file, query.line, "from",
+                              f"{query.source!r} is {what}; 'from' takes a fact kind ({', '.join(sorted(kinds))}) or a query")
+    for test in query.time:
+        for name in test.queries:
+            if not isinstance(definitions.get(name), Query):
+                raise SourceError(query.file, query.line, "time", f"{test.phrase!r}: {name!r} is not a defined query")
+    if query.value is not None or query.pick in ("lowest value", "highest value"):
+        _needs_values(query.source, definitions, kinds, query.file, query.line, "value" if query.value else "pick")
+
+
+def _needs_values(name: str, definitions: dict, kinds: set[str], file: str, line: int, key: str) -> None:
+    try:
+        kind = base_kind(name, definitions, kinds)
+    except (ValueError, KeyError):
+        return  # reported as a cycle or an undefined name elsewhere
+    if kind != "observation":
+        raise SourceError(file, line, key, f"type mismatch: {kind} events have no value; only observations do")
+
+
+def _check_condition(test, owner: Condition, definitions: dict, populations: dict, kinds: set[str]) -> None:
+    if isinstance(test, (AllOf, AnyOf)):
+        for item in test.items:
+            _check_condition(item, owner, definitions, populations, kinds)
+    elif isinstance(test, Not):
+        _check_condition(test.item, owner, definitions, populations, kinds)
+    elif isinstance(test, Ref):
+        target = definitions.get(test.name) or populations.get(test.name)
+        if target is None:
+            raise SourceError(owner.file, owner.line, owner.name, f"undefined definition {test.name!r}")
+        if isinstance(target, Query):
+            raise SourceError(owner.file, owner.line, owner.name,
+                              f"type mismatch: {test.name!r} is a query (events); write 'exists: {test.name}'")
+    elif isinstance(test, (Exists, Count)):
+        target = definitions.get(test.query)
+        if not isinstance(target, Query):
+            what = "a condition (true/false), not a query" if target else "not defined"
+            raise SourceError(owner.file, owner.line, owner.name, f"type mismatch or undefined: {test.query!r} is {what}")
+        if isinstance(test, Exists) and test.value is not None:
+            _needs_values(test.query, definitions, kinds, owner.file, owner.line, "value")
+
+
+def _uses(definition) -> set[str]:
+    if isinstance(definition, Query):
+        names = {definition.source} if definition.source else set()
+        for test in definition.time:
+            names |= test.queries
+        return names
+    return _condition_uses(definition.test)
+
+
+def _condition_uses(test) -> set[str]:
+    if isinstance(test, (AllOf, AnyOf)):
+        return set().union(*(_condition_uses(item) for item in test.items)) if test.items else set()
+    if isinstance(test, Not):
+        return _condition_uses(test.item)
+    if isinstance(test, Ref):
+        return {test.name}
+    if isinstance(test, (Exists, Count)):
+        return {test.query}
+    return set()
+
+
+def _check_cycles(definitions: dict, populations: dict) -> None:
+    everything = {**definitions, **populations}
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2 or name not in everything:
+            return
+        if state.get(name) == 1:
+            owner = everything[name]
+            raise SourceError(owner.file, owner.line, name, "circular definition: " + " -> ".join(path + [name]))
+        state[name] = 1
+        for used in _uses(everything[name]):
+            visit(used, path + [name])
+        state[name] = 2
+
+    for name in everything:
+        visit(name, [])
+
+
+def query_order(definitions: dict, kinds: set[str]) -> list[str]:
+    """Query names in an order where every query comes after the queries it reads."""
+    order: list[str] = []
+    done: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in done or name in kinds or not isinstance(definitions.get(name), Query):
+            return
+        done.add(name)
+        for used in _uses(definitions[name]):
+            visit(used)
+        order.append(name)
+
+    for name in definitions:
+        visit(name)
+    return order

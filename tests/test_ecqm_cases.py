@@ -1,0 +1,60 @@
+"""Every official test case of every measure in measures/ reproduces its expected MeasureReport.
+
+Each case is loaded on its own (as its own practice) and evaluated for 2026-01-01..2026-12-31;
+every population the case reports must match. The cases run on SQLite, and on PostgreSQL too
+when CAREGAPS_TEST_DATABASE_URL is set (in a schema of their own, loaded once per session).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import text
+
+from caregaps.db import make_engine, migrate
+from caregaps.engine.catalog import default_root, load_catalog
+from caregaps.terminology import load_valuesets
+from tests.ecqm_cases import FOLDERS, actual, cases, load_case
+
+CATALOG = load_catalog()
+MEASURED = [m for m in sorted(CATALOG.measures) if m in FOLDERS]
+ALL_CASES = [case for measure in MEASURED for case in cases(measure)]
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("CAREGAPS_TEST_DATABASE_URL") else [])
+
+
+def _postgres_url() -> str:
+    url = os.environ["CAREGAPS_TEST_DATABASE_URL"]
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS ecqm_cases CASCADE"))
+        conn.execute(text("CREATE SCHEMA ecqm_cases"))
+    admin.dispose()
+    return url + ("&" if "?" in url else "?") + "options=-csearch_path%3Decqm_cases"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def case_store(request, tmp_path_factory):
+    """A database holding every case of every measure, each as its own practice."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('ecqm') / 'cases.db'}"
+    else:
+        url = _postgres_url()
+    engine = make_engine(url)
+    migrate(engine)
+    load_valuesets(engine, CATALOG_ROOT)
+    for case in ALL_CASES:
+        load_case(engine, case)
+    yield engine
+    engine.dispose()
+
+
+CATALOG_ROOT = default_root() / "valuesets"
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.id)
+def test_official_case_populations_match_the_expected_measure_report(case_store, case):
+    expected = case.expected()
+    got = actual(case_store, CATALOG, case)
+    got = {code: got.get(code, False) for code in expected}
+    assert got == expected, f"{case.id}: {case.description()}"

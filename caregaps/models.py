@@ -51,6 +51,7 @@ class Patient(SQLModel, table=True):
     given: Optional[str] = None
     birth_date: Optional[date] = None
     gender: Optional[str] = None
+    sex: Optional[str] = Field(default=None, max_length=32)  # US Core sex extension code (SNOMED CT)
     race: Optional[str] = None
     ethnicity: Optional[str] = None
     deceased: bool = False

@@ -37,6 +37,7 @@ EVENTS = Table(
 )
 COLUMNS = [c.name for c in EVENTS.c]
 DAWN, DOOM = datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59)
+SEX_CODES = {"female": "248152002", "male": "248153007"}  # US Core sex extension (SNOMED CT)
 ACTIVE = ("active", "recurrence", "relapse")
 UNIT_SYNONYMS = {"mmhg": "mm[hg]", "mm hg": "mm[hg]", "percent": "%"}
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge, "=": operator.eq}
@@ -202,5 +203,5 @@ class Compiler:
                 checks.append(PATIENT.c.birth_date > self.period.born_on_or_before(test.high + 1, test.at))
             return and_(*checks)
         if isinstance(test, Sex):
-            return PATIENT.c.gender == test.value
+            return PATIENT.c.sex == SEX_CODES[test.value]
         raise TypeError(f"not a condition: {test!r}")

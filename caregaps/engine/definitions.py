@@ -91,8 +91,8 @@ def read_condition(node: object, file: str, line: int):
         _only(node, {"age", "at"}, file, "'age'")
         return _age(value, node.get("at", "end of measurement period"), file, here)
     _only(node, {"sex"}, file, "'sex'")
-    if value not in ("female", "male", "other", "unknown"):
-        raise SourceError(file, here, "sex", "expected female, male, other or unknown")
+    if value not in ("female", "male"):
+        raise SourceError(file, here, "sex", "expected female or male (the US Core sex extension of Patient)")
     return Sex(value)
 
 

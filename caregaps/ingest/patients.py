@@ -34,6 +34,7 @@ def patient_row(resource: dict) -> dict:
         "given": given,
         "birth_date": birth_date,
         "gender": gender,
+        "sex": _sex(resource),
         "race": _omb_category(resource, "us-core-race"),
         "ethnicity": _omb_category(resource, "us-core-ethnicity"),
         "deceased": bool(resource.get("deceasedBoolean") or resource.get("deceasedDateTime")),
@@ -57,6 +58,18 @@ def _name(value: object) -> tuple[str | None, str | None]:
     given = " ".join(g for g in given if isinstance(g, str)) if isinstance(given, list) else None
     family = official.get("family")
     return (family if isinstance(family, str) else None), (given or None)
+
+
+def _sex(resource: dict) -> str | None:
+    """The code of the US Core sex extension (SNOMED CT: 248152002 female, 248153007 male)."""
+    for ext in resource.get("extension") or []:
+        if isinstance(ext, dict) and ext.get("url") == US_CORE + "us-core-sex":
+            if isinstance(code := ext.get("valueCode"), str):
+                return code
+            coding = ext.get("valueCoding")
+            if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+                return coding["code"]
+    return None
 
 
 def _omb_category(resource: dict, name: str) -> str | None:

@@ -237,7 +237,7 @@ def _missing_references(session, scope: Scope) -> dict:
                              PATIENT.c.resource_id == FACT.c.patient_id)
     subjects = select(FACT.c.resource_type, FACT.c.resource_id, _patient_element(),
                       literal("Patient", String), FACT.c.patient_id).where(
-        scope.owns_fact(), FACT.c.component.is_(None), not_(patient))
+        scope.owns_fact(), FACT.c.component.is_(None), FACT.c.patient_id != "", not_(patient))
     missing = union_all(references, subjects).subquery("missing")
     by_type = session.execute(select(missing.c.target_type, func.count())
                               .group_by(missing.c.target_type)).all()
@@ -250,7 +250,7 @@ def _missing_references(session, scope: Scope) -> dict:
 
 def _patient_element():
     """The element that names a fact's patient (subject, patient or beneficiary)."""
-    others = {rtype: spec.patient for rtype, spec in SPECS.items() if spec.patient != "subject"}
+    others = {rtype: spec.patient for rtype, spec in SPECS.items() if spec.patient not in ("subject", "")}
     return case(others, value=FACT.c.resource_type, else_=literal("subject", String))
 
 

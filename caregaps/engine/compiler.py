@@ -22,11 +22,13 @@ from sqlalchemy import (BigInteger, Column, DateTime, Float, Integer, MetaData, 
 from caregaps.engine.language import (KINDS, AllOf, Age, AnyOf, CodeRef, Count, Exists, Not, Query, Ref,
                                       Sex, ValueTest)
 from caregaps.engine.period import Period
+from caregaps.engine.references import base_kind
 from caregaps.engine.sqlfuncs import local_day, shifted
 from caregaps.engine.timephrase import Point, TimeTest
-from caregaps.models import Fact, FactCode, Patient, ValueSetCode
+from caregaps.models import Fact, FactCode, Patient, ResourceReference, ValueSetCode
 
 FACT, CODE, VSC, PATIENT = Fact.__table__, FactCode.__table__, ValueSetCode.__table__, Patient.__table__
+REF = ResourceReference.__table__
 EVENTS = Table(
     "cg_events", MetaData(),
     Column("def_id", Integer), Column("patient_id", String(64)), Column("fact_id", BigInteger),
@@ -57,37 +59,79 @@ class Compiler:
     def query(self, name: str):
         """The SELECT whose rows (in COLUMNS order) are the events of query `name`."""
         q: Query = self.definitions[name]
-        rows = self._source(q).subquery(f"src_{self.def_id(name)}")
-        filters = [self._codes(rows.c.fact_id, element, refs) for element, refs in q.codes.items()]
+        n = self.def_id(name)
+        rows = self._source(q).subquery(f"src_{n}")
+        filters = [self._element(rows, element, refs, name) for element, refs in q.codes.items()]
         filters += [not_(self._codes(rows.c.fact_id, element, refs)) for element, refs in q.codes_not.items()]
         if q.status:
             filters.append(rows.c.status.in_(q.status))
         if q.status_not:
             filters.append(or_(rows.c.status.is_(None), rows.c.status.not_in(q.status_not)))
         filters += [self._time(rows, test) for test in q.time]
+        filters += [not_(self._time(rows, test)) for test in q.time_not]
+        if q.encounter_codes is not None:
+            filters.append(self._encounter(rows, q))
         if q.value is not None:
             filters.append(self.value_test(rows.c, q.value))
         chosen = select(*[rows.c[c] for c in COLUMNS[1:]]).where(*filters)
+        if q.on_latest_day:
+            chosen = self._latest_day(chosen.subquery(f"day_{n}"))
+        if q.component:
+            chosen = self._component(chosen.subquery(f"comp_{n}"), q.component)
         if q.pick:
-            chosen = self._pick(chosen.subquery(f"pick_{self.def_id(name)}"), q)
-        final = chosen.subquery(f"q_{self.def_id(name)}")
-        return select(literal(self.def_id(name)).label("def_id"), *[final.c[c] for c in COLUMNS[1:]])
+            chosen = self._pick(chosen.subquery(f"pick_{n}"), q)
+        final = chosen.subquery(f"q_{n}")
+        return select(literal(n).label("def_id"), *[final.c[c] for c in COLUMNS[1:]])
 
     def _source(self, q: Query):
+        if q.sources:
+            ids = [self.def_id(source) for source in q.sources]
+            return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id.in_(ids)).distinct()
         if q.source in KINDS:
             columns = [FACT.c.patient_id, FACT.c.id.label("fact_id"), FACT.c.resource_type, FACT.c.resource_id,
                        FACT.c.start, FACT.c.end, FACT.c.value_num, FACT.c.value_unit, FACT.c.status, FACT.c.kind]
-            where = [FACT.c.practice_id == self.practice_id, FACT.c.kind == q.source]
-            if q.component:
-                parent = FACT.alias("parent")
-                where += [FACT.c.component.is_not(None), exists(select(1).where(
-                    parent.c.practice_id == FACT.c.practice_id, parent.c.resource_type == FACT.c.resource_type,
-                    parent.c.resource_id == FACT.c.resource_id, parent.c.component.is_(None),
-                    self._codes(parent.c.id, "code", q.component)))]
-            else:
-                where.append(FACT.c.component.is_(None))
-            return select(*columns).where(*where)
+            return select(*columns).where(FACT.c.practice_id == self.practice_id, FACT.c.kind == q.source,
+                                          FACT.c.component.is_(None))
         return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id == self.def_id(q.source))
+
+    def _element(self, rows, element: str, refs: tuple[CodeRef, ...], name: str):
+        """The event has a coding of `element` in `refs`; a medication's code may also come
+        from the Medication its medicationReference points at."""
+        match = self._codes(rows.c.fact_id, element, refs)
+        if element != "code" or not base_kind(name, self.definitions, KINDS).startswith("medication-"):
+            return match
+        ref, med = REF.alias(), FACT.alias()
+        via = exists(select(1).select_from(ref.join(med, and_(
+            med.c.practice_id == ref.c.practice_id, med.c.resource_type == "Medication",
+            med.c.resource_id == ref.c.target_id))).where(
+            ref.c.practice_id == self.practice_id, ref.c.source_type == rows.c.resource_type,
+            ref.c.source_id == rows.c.resource_id, ref.c.path == "medicationReference",
+            self._codes(med.c.id, "code", refs)))
+        return or_(match, via)
+
+    def _encounter(self, rows, q: Query):
+        """The event's `encounter` reference resolves to an Encounter whose codes match."""
+        ref, enc = REF.alias(), FACT.alias()
+        tests = [self._codes(enc.c.id, element, refs) for element, refs in q.encounter_codes.items()]
+        tests += [not_(self._codes(enc.c.id, element, refs)) for element, refs in q.encounter_codes_not.items()]
+        return exists(select(1).select_from(ref.join(enc, and_(
+            enc.c.practice_id == ref.c.practice_id, enc.c.resource_type == "Encounter",
+            enc.c.resource_id == ref.c.target_id, enc.c.component.is_(None)))).where(
+            ref.c.practice_id == self.practice_id, ref.c.source_type == rows.c.resource_type,
+            ref.c.source_id == rows.c.resource_id, ref.c.path == "encounter", ref.c.target_type == "Encounter",
+            *tests))
+
+    def _component(self, rows, codes: tuple[CodeRef, ...]):
+        """Each event with the value of its component coded `codes` (no value when it has none)."""
+        part = FACT.alias()
+        joined = rows.outerjoin(part, and_(
+            part.c.practice_id == self.practice_id, part.c.resource_type == rows.c.resource_type,
+            part.c.resource_id == rows.c.resource_id, part.c.component.is_not(None),
+            self._codes(part.c.id, "code", codes)))
+        columns = [rows.c[c] for c in COLUMNS[1:]]
+        columns[COLUMNS.index("value_num") - 1] = part.c.value_num.label("value_num")
+        columns[COLUMNS.index("value_unit") - 1] = part.c.value_unit.label("value_unit")
+        return select(*columns).select_from(joined)
 
     def _codes(self, fact_id, element: str, refs: tuple[CodeRef, ...]):
         code = CODE.alias()
@@ -139,32 +183,39 @@ class Compiler:
             return literal(self.period.utc(point), DateTime)
         o_start, o_end = self._ends(other)
         column = o_start if point.base == "start" else o_end
-        return shifted(column, point.years, point.months, point.days) if point.shifted else column
+        column = shifted(column, point.years, point.months, point.days) if point.shifted else column
+        return local_day(column, self.offset)
 
     def _relation(self, start, end, test: TimeTest, other):
         first = {"start": start, "end": end, "whole": start}[test.anchor]
         last = {"start": start, "end": end, "whole": end}[test.anchor]
+        if other is not None and test.relation != "same day as":  # compare calendar days
+            start, end, first, last = (local_day(x, self.offset) for x in (start, end, first, last))
+        below = operator.lt if test.high_open else operator.le
         if test.relation in ("during", "overlaps"):
             low, high = self._point(test.low, other), self._point(test.high, other)
             if test.relation == "overlaps":
-                return and_(start <= high, end >= low)
-            return and_(first >= low, last <= high)
+                return and_(below(start, high), end >= low)
+            return and_(first >= low, below(last, high))
         point = self._point(test.point, other)
         if test.relation == "same day as":
-            return local_day(first, self.offset) == local_day(point, self.offset)
+            day = point if other is not None else local_day(point, self.offset)
+            return local_day(first, self.offset) == day
         return {"before": last < point, "on or before": last <= point,
                 "after": first > point, "on or after": first >= point}[test.relation]
 
     # -- picks -----------------------------------------------------------------------------
+    def _latest_day(self, rows):
+        """The events on each patient's most recent day."""
+        day = local_day(func.coalesce(rows.c.end, rows.c.start), self.offset)
+        marked = select(rows, day.label("day"),
+                        func.max(day).over(partition_by=rows.c.patient_id).label("last_day")).subquery()
+        return select(*[marked.c[c] for c in COLUMNS[1:]]).where(marked.c.day == marked.c.last_day)
+
     def _pick(self, rows, q: Query):
-        latest_end = func.coalesce(rows.c.end, rows.c.start)
-        if q.on_latest_day:
-            day = local_day(latest_end, self.offset)
-            marked = select(rows, day.label("day"),
-                            func.max(day).over(partition_by=rows.c.patient_id).label("last_day")).subquery()
-            rows = select(*[marked.c[c] for c in COLUMNS[1:]]).where(marked.c.day == marked.c.last_day).subquery()
-            latest_end = func.coalesce(rows.c.end, rows.c.start)
-        order = {"latest": [latest_end.desc()], "earliest": [func.coalesce(rows.c.start, rows.c.end).asc()],
+        """One event per patient: the latest, earliest, lowest or highest (no value sorts first)."""
+        order = {"latest": [func.coalesce(rows.c.end, rows.c.start).desc()],
+                 "earliest": [func.coalesce(rows.c.start, rows.c.end).asc()],
                  "lowest value": [rows.c.value_num.asc().nulls_first()],
                  "highest value": [rows.c.value_num.desc().nulls_first()]}[q.pick]
         rank = func.row_number().over(partition_by=rows.c.patient_id, order_by=order + [rows.c.fact_id])

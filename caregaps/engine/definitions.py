@@ -7,8 +7,8 @@ from caregaps.engine.language import (ELEMENTS, PICKS, Age, AllOf, AnyOf, Condit
                                       Query, Ref, Sex, Vocabulary, as_list, line_of, parse_value, time_tests)
 from caregaps.engine.source import Mapping, SourceError
 
-QUERY_KEYS = {"from", "code", "where", "where not", "status", "status not", "time", "value", "pick",
-              "only", "component of", "description"}
+QUERY_KEYS = {"from", "code", "where", "where not", "status", "status not", "time", "time not", "value",
+              "pick", "only", "component", "encounter", "description"}
 CONDITION_KEYS = {"exists", "none", "count", "all", "any", "not", "age", "sex"}
 
 
@@ -26,9 +26,12 @@ def read_definition(name: str, node: object, file: str, line: int, vocab: Vocabu
 def read_query(name: str, node: Mapping, file: str, vocab: Vocabulary) -> Query:
     _only(node, QUERY_KEYS, file, "a query")
     source = node["from"]
-    if not isinstance(source, str):
-        raise SourceError(file, node.line_of("from"), "from", "expected a fact kind or a query name")
-    query = Query(name, file, node.line, source, description=str(node.get("description", "")))
+    sources: tuple[str, ...] = ()
+    if isinstance(source, list) and source and all(isinstance(s, str) for s in source):
+        sources, source = tuple(source), ""
+    elif not isinstance(source, str):
+        raise SourceError(file, node.line_of("from"), "from", "expected a fact kind, a query name or a list of query names")
+    query = Query(name, file, node.line, source, sources, description=str(node.get("description", "")))
     if "code" in node:
         query.codes["code"] = _codes(node["code"], file, node.line_of("code"), "code", vocab)
     query.codes.update(_by_element(node, "where", file, vocab))
@@ -37,6 +40,15 @@ def read_query(name: str, node: Mapping, file: str, vocab: Vocabulary) -> Query:
     query.status_not = _words(node, "status not", file)
     if "time" in node:
         query.time = time_tests(node["time"], file, node.line_of("time"))
+    if "time not" in node:
+        query.time_not = time_tests(node["time not"], file, node.line_of("time not"))
+    if "encounter" in node:
+        spec = node["encounter"]
+        if not isinstance(spec, Mapping):
+            raise SourceError(file, node.line_of("encounter"), "encounter", "expected a mapping with 'where' and/or 'where not'")
+        _only(spec, {"where", "where not"}, file, "'encounter'")
+        query.encounter_codes = _by_element(spec, "where", file, vocab)
+        query.encounter_codes_not = _by_element(spec, "where not", file, vocab)
     if "value" in node:
         query.value = parse_value(node["value"], file, node.line_of("value"))
     if "pick" in node:
@@ -47,8 +59,8 @@ def read_query(name: str, node: Mapping, file: str, vocab: Vocabulary) -> Query:
         if node["only"] != "latest day":
             raise SourceError(file, node.line_of("only"), "only", "expected 'latest day'")
         query.on_latest_day = True
-    if "component of" in node:
-        query.component = _codes(node["component of"], file, node.line_of("component of"), "component of", vocab)
+    if "component" in node:
+        query.component = _codes(node["component"], file, node.line_of("component"), "component", vocab)
     return query
 
 

@@ -22,7 +22,7 @@ from caregaps.engine.source import Mapping, SourceError
 
 KINDS = {"observation", "condition", "encounter", "procedure", "medication-request", "medication-dispense",
          "medication-administration", "medication-statement", "immunization", "diagnostic-report",
-         "service-request", "device-request", "allergy", "coverage"}
+         "service-request", "device-request", "allergy", "coverage", "medication"}
 ELEMENTS = {"code", "value", "category", "class", "verification", "clinical-status", "intent", "reason",
             "discharge", "status-reason", "body-site"}
 SYSTEMS = {
@@ -64,15 +64,19 @@ class Query:
     file: str
     line: int
     source: str  # a fact kind, or the name of another query
+    sources: tuple[str, ...] = ()  # several queries whose events are united (then source is "")
     codes: dict[str, tuple[CodeRef, ...]] = field(default_factory=dict)
     codes_not: dict[str, tuple[CodeRef, ...]] = field(default_factory=dict)
     status: tuple[str, ...] = ()
     status_not: tuple[str, ...] = ()
     time: tuple[timephrase.TimeTest, ...] = ()
+    time_not: tuple[timephrase.TimeTest, ...] = ()
+    encounter_codes: dict[str, tuple[CodeRef, ...]] | None = None  # the referenced Encounter must match
+    encounter_codes_not: dict[str, tuple[CodeRef, ...]] = field(default_factory=dict)
     value: ValueTest | None = None
     pick: str | None = None
     on_latest_day: bool = False
-    component: tuple[CodeRef, ...] = ()  # parent codes: select components of these resources
+    component: tuple[CodeRef, ...] = ()  # take the value of the component with one of these codes
     description: str = ""
 
 

@@ -13,7 +13,8 @@ def base_kind(name: str, definitions: dict, kinds: set[str]) -> str:
         if name in seen:
             raise ValueError(name)
         seen.add(name)
-        name = definitions[name].source
+        query = definitions[name]
+        name = query.sources[0] if query.sources else query.source
     return name
 
 
@@ -33,18 +34,21 @@ def check_definitions(definitions: dict, populations: dict, evidence: list, data
 
 
 def _check_query(query: Query, definitions: dict, kinds: set[str]) -> None:
-    if query.source not in kinds:
-        target = definitions.get(query.source)
+    for source in query.sources or (query.source,):
+        if source in kinds and not query.sources:
+            continue
+        target = definitions.get(source)
         if not isinstance(target, Query):
             what = "a condition, not a query" if target else "not defined"
             raise SourceError(query.file, query.line, "from",
-                              f"{query.source!r} is {what}; 'from' takes a fact kind ({', '.join(sorted(kinds))}) or a query")
-    for test in query.time:
+                              f"{source!r} is {what}; 'from' takes a fact kind ({', '.join(sorted(kinds))}), a query or a list of queries")
+    for test in query.time + query.time_not:
         for name in test.queries:
             if not isinstance(definitions.get(name), Query):
                 raise SourceError(query.file, query.line, "time", f"{test.phrase!r}: {name!r} is not a defined query")
-    if query.value is not None or query.pick in ("lowest value", "highest value"):
-        _needs_values(query.source, definitions, kinds, query.file, query.line, "value" if query.value else "pick")
+    if query.value is not None or query.pick in ("lowest value", "highest value") or query.component:
+        key = "value" if query.value else "pick" if query.pick else "component"
+        _needs_values(query.sources[0] if query.sources else query.source, definitions, kinds, query.file, query.line, key)
 
 
 def _needs_values(name: str, definitions: dict, kinds: set[str], file: str, line: int, key: str) -> None:
@@ -80,8 +84,8 @@ def _check_condition(test, owner: Condition, definitions: dict, populations: dic
 
 def _uses(definition) -> set[str]:
     if isinstance(definition, Query):
-        names = {definition.source} if definition.source else set()
-        for test in definition.time:
+        names = set(definition.sources) | ({definition.source} if definition.source else set())
+        for test in definition.time + definition.time_not:
             names |= test.queries
         return names
     return _condition_uses(definition.test)

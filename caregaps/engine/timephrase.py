@@ -13,7 +13,8 @@ A phrase is `[anchor] relation target`. The anchor picks which part of the event
 tested: `starts` (its start), `ends` (its end) or nothing (the whole interval). A point is
 `start of X` or `end of X`, X being `measurement period` or the name of another query, followed by
 offsets such as `- 2 years + 9 months`. An interval is `measurement period`, `[point, point]`,
-or the name of another query (that event's own interval).
+or the name of another query (that event's own interval). `[a, b)` leaves b out.
+Relations to another query's events compare calendar days (CQL's "during day of").
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class TimeTest:
     high: Point | None = None
     point: Point | None = None
     phrase: str = ""
+    high_open: bool = False  # the interval was written [a, b): b itself is outside
 
     @property
     def queries(self) -> set[str]:
@@ -74,8 +76,9 @@ def parse(phrase: str) -> TimeTest:
         if text.startswith(relation + " "):
             if relation == "overlaps" and anchor != "whole":
                 raise PhraseError(f"{phrase!r}: 'overlaps' tests a whole interval; drop {words[0]!r}")
-            low, high = _interval(text[len(relation) + 1:], phrase)
-            return TimeTest(anchor, relation, low=low, high=high, phrase=phrase)
+            target = text[len(relation) + 1:]
+            low, high = _interval(target, phrase)
+            return TimeTest(anchor, relation, low=low, high=high, phrase=phrase, high_open=target.endswith(")"))
     for relation in POINT_RELATIONS:
         if text.startswith(relation + " "):
             return TimeTest(anchor, relation, point=_point(text[len(relation) + 1:], phrase), phrase=phrase)
@@ -97,7 +100,7 @@ def _shift(point: Point, n: int, unit: str) -> Point:
 
 
 def _interval(text: str, phrase: str) -> tuple[Point, Point]:
-    if text.startswith("[") and text.endswith("]"):
+    if text.startswith("[") and text.endswith(("]", ")")):
         parts = text[1:-1].split(",")
         if len(parts) != 2:
             raise PhraseError(f"{phrase!r}: an interval is [point, point]")

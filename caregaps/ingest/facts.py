@@ -67,6 +67,8 @@ SPECS: dict[str, Spec] = {
     "AllergyIntolerance": Spec("allergy", patient="patient", time=("onset", "recordedDate"), status=None,
                                codes=(("code", "code"), ("clinical-status", "clinicalStatus"),
                                       ("verification", "verificationStatus"))),
+    # A Medication belongs to no patient: its codes are what a medicationReference points at.
+    "Medication": Spec("medication", patient="", status="status", codes=(("code", "code"),)),
     "Coverage": Spec("coverage", patient="beneficiary", time=("period",), required=("status",),
                      codes=(("code", "type"),), refs=("payor",)),
 }
@@ -102,7 +104,7 @@ def extract(resource: dict, rtype: str, tz: tzinfo) -> Extracted:
     for name in spec.required:
         if resource.get(name) is None and not _has_choice(resource, name):
             raise Problem(f"missing {name}", path=f"{rtype}.{name}", code="required")
-    patient_id = el.patient_of(resource, spec.patient, rtype)
+    patient_id = el.patient_of(resource, spec.patient, rtype) if spec.patient else ""
     start, end = el.when(resource, rtype, spec.time, tz)
     if spec.end:
         end = el.when(resource, rtype, spec.end, tz)[1]

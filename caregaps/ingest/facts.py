@@ -30,6 +30,7 @@ class Spec:
 
 
 _MED = (("code", "medicationCodeableConcept"),)
+NOT_DONE_REASON = "http://hl7.org/fhir/us/qicore/StructureDefinition/qicore-notDoneReason"
 SPECS: dict[str, Spec] = {
     "Observation": Spec("observation", time=("effective",), required=("status", "code"), value=True,
                         codes=(("code", "code"), ("category", "category")), refs=("encounter",)),
@@ -109,6 +110,8 @@ def extract(resource: dict, rtype: str, tz: tzinfo) -> Extracted:
     if spec.end:
         end = el.when(resource, rtype, spec.end, tz)[1]
     status = _status(resource, rtype, spec)
+    if rtype == "Observation" and status == "cancelled" and start is None and resource.get("issued") is not None:
+        start, end = el.when(resource, rtype, ("issued",), tz)  # a not-done record is dated by issue
     fact = FactRow(spec.kind, patient_id, None, start, end, status=status,
                    codes=_codes(resource, rtype, spec))
     out.entered_in_error = status == "entered-in-error" or any(
@@ -156,6 +159,10 @@ def _codes(resource: dict, rtype: str, spec: Spec) -> list[tuple[str, str | None
     if rtype == "Encounter" and (klass := resource.get("class")) is not None:
         if (pair := el.coding(klass, "Encounter.class")) is not None:
             out.append(("class", *pair))
+    for i, ext in enumerate(_as_list(resource.get("extension"))):
+        if isinstance(ext, dict) and ext.get("url") == NOT_DONE_REASON and "valueCodeableConcept" in ext:
+            path = f"{rtype}.extension[{i}].valueCodeableConcept"
+            out.extend(("not-done-reason", s, c) for s, c in el.codings(ext["valueCodeableConcept"], path))
     if rtype == "Encounter" and isinstance(hosp := resource.get("hospitalization"), dict):
         if (disposition := hosp.get("dischargeDisposition")) is not None:
             path = "Encounter.hospitalization.dischargeDisposition"

@@ -211,5 +211,7 @@ def demo(ctx: click.Context, samples: Path, then_serve: bool) -> None:
         ctx.invoke(serve)
 
 
+from caregaps import cli_measures  # noqa: E402,F401  (registers measures, evaluate, explain, report)
+
 if __name__ == "__main__":
     main()

@@ -189,3 +189,71 @@ class ValueSetCode(SQLModel, table=True):
     system: str = Field(primary_key=True, max_length=255)
     code: str = Field(primary_key=True, max_length=255)
     display: Optional[str] = None
+
+
+class MeasureRun(SQLModel, table=True):
+    """One evaluation of one measure for one practice and period, on the data as of a day."""
+
+    __tablename__ = "measure_run"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    measure_id: str = Field(max_length=32)
+    measure_version: str = Field(max_length=32)
+    practice_id: str = Field(foreign_key="practice.id", index=True)
+    period_start: date
+    period_end: date
+    as_of: date
+    started_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    finished_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class MeasureResult(SQLModel, table=True):
+    """A patient's populations, gap status and deciding evidence in one run."""
+
+    __tablename__ = "measure_result"
+    __table_args__ = (Index("ix_result_run_patient", "run_id", "patient_id"),)
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    run_id: int = Field(sa_column=Column(Integer, nullable=False))
+    patient_id: str = Field(max_length=64)
+    initial_population: bool = False
+    denominator: bool = False
+    denominator_exclusion: bool = False
+    denominator_exception: bool = False
+    numerator: bool = False
+    numerator_exclusion: bool = False
+    gap_status: str = Field(max_length=16)
+    likely_data_gap: bool = False
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class CareGap(SQLModel, table=True):
+    """A patient's gap for one measure and period, kept across runs so that it has a history."""
+
+    __tablename__ = "care_gap"
+    __table_args__ = (UniqueConstraint("practice_id", "measure_id", "period_start", "period_end", "patient_id"),)
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    practice_id: str = Field(max_length=64)
+    measure_id: str = Field(max_length=32)
+    period_start: date
+    period_end: date
+    patient_id: str = Field(max_length=64)
+    status: str = Field(max_length=16)
+    first_detected_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    closed_at: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    closed_evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    reopened_count: int = 0
+    last_run_id: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+
+class GapEvent(SQLModel, table=True):
+    """A change of a care gap: detected, closed, reopened, became prospective or not applicable."""
+
+    __tablename__ = "gap_event"
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    gap_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    run_id: int
+    at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    event: str = Field(max_length=24)
+    status: str = Field(max_length=16)
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))

@@ -62,3 +62,9 @@ def practice_for_token(engine: Engine, token: str) -> Practice | None:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def list_practices(engine: Engine) -> list[Practice]:
+    """Every practice, by id."""
+    with session(engine) as s:
+        return list(s.exec(select(Practice).order_by(Practice.id)))

@@ -58,3 +58,32 @@ def gap_status(membership: dict[str, bool], inverse: bool, numerator_as_of: bool
     if numerator:
         return CLOSED
     return PROSPECTIVE if numerator_as_of else OPEN
+
+
+GAPS = (OPEN, PROSPECTIVE)
+
+
+def gap_change(previous: str | None, current: str) -> str | None:
+    """What a run records about a patient's gap, given its status before and now.
+
+    | before                      | now                   | event              |
+    |-----------------------------|-----------------------|--------------------|
+    | none or not-applicable      | open or prospective   | detected           |
+    | open or prospective         | closed                | closed             |
+    | closed                      | open or prospective   | reopened           |
+    | open                        | prospective           | became-prospective |
+    | prospective                 | open                  | became-open        |
+    | anything but not-applicable | not-applicable        | not-applicable     |
+    | anything else (incl. same)  |                       | none               |
+    """
+    if previous == current:
+        return None
+    if current in GAPS:
+        if previous in (None, NOT_APPLICABLE):
+            return "detected"
+        if previous == CLOSED:
+            return "reopened"
+        return "became-prospective" if current == PROSPECTIVE else "became-open"
+    if current == CLOSED:
+        return "closed" if previous in GAPS else None
+    return "not-applicable" if previous not in (None, NOT_APPLICABLE) else None

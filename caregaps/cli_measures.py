@@ -1,0 +1,156 @@
+"""`caregaps measures`, `evaluate`, `explain` and `report`: the measure engine from the command line."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from caregaps import errors
+from caregaps.cli import _engine, _fail, main
+
+
+def _period(start: str | None, end: str | None) -> tuple[date, date]:
+    """The given period, or the current calendar year."""
+    year = date.today().year
+    try:
+        first = date.fromisoformat(start) if start else date(year, 1, 1)
+        last = date.fromisoformat(end) if end else date(first.year, 12, 31)
+    except ValueError as exc:
+        _fail(f"period: {exc} (use YYYY-MM-DD)", errors.USAGE)
+    if last < first:
+        _fail(f"period end {last} is before its start {first}", errors.USAGE)
+    return first, last
+
+
+def _catalog():
+    from caregaps.engine.catalog import load_catalog
+    from caregaps.engine.source import SourceError
+
+    try:
+        return load_catalog()
+    except SourceError as exc:
+        _fail(f"{exc} (run `caregaps measures check` for every problem)", errors.USAGE)
+
+
+def _measures(catalog, ids: tuple[str, ...]):
+    try:
+        return [catalog.get(i) for i in ids] if ids else list(catalog.measures.values())
+    except KeyError as exc:
+        _fail(str(exc.args[0]), errors.NOT_FOUND)
+
+
+@main.group()
+def measures() -> None:
+    """The measure definitions in measures/."""
+
+
+@measures.command("check")
+@click.option("--root", type=click.Path(path_type=Path), help="A measures folder (default: the project's).")
+def measures_check(root: Path | None) -> None:
+    """Check every measure and library file; print each problem as file:line: key: message."""
+    from caregaps.engine.catalog import check
+
+    catalog, problems = check(root)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    for measure in catalog.measures.values():
+        click.echo(f"ok {measure.id} {measure.title} ({Path(measure.file).name})")
+    sys.exit(errors.USAGE if problems else errors.OK)
+
+
+@measures.command("list")
+def measures_list() -> None:
+    """List the measures with their canonical urls."""
+    for m in _catalog().measures.values():
+        click.echo(f"{m.id}\t{m.qpp or '-'}\t{m.improvement}\t{m.title}\t{m.url}")
+
+
+@main.command()
+@click.option("--period-start")
+@click.option("--period-end")
+@click.option("--measure", "measure_ids", multiple=True, help="A measure id such as CMS122 (default: all).")
+@click.option("--practice", "practice_ids", multiple=True, help="A practice id (default: all).")
+@click.option("--as-of", help="The day the data is as of (default: today in the practice's timezone).")
+def evaluate(period_start, period_end, measure_ids, practice_ids, as_of) -> None:
+    """Evaluate measures for practices, store the runs, and print the rates and gaps."""
+    from caregaps.engine.catalog import default_root
+    from caregaps.engine.runs import run_measure
+    from caregaps.practices import list_practices
+    from caregaps.terminology import load_valuesets
+
+    start, end = _period(period_start, period_end)
+    engine = _engine()
+    load_valuesets(engine, default_root() / "valuesets")
+    chosen = _measures(_catalog(), measure_ids)
+    known = [p.id for p in list_practices(engine)]
+    for pid in practice_ids:
+        if pid not in known:
+            _fail(f"no practice {pid!r}; known: {', '.join(known) or 'none'}", errors.NOT_FOUND)
+    as_of_day = date.fromisoformat(as_of) if as_of else None
+    click.echo(f"period {start} to {end}")
+    click.echo(f"{'practice':<16}{'measure':<9}{'IP':>7}{'DEN':>7}{'EXCL':>7}{'NUM':>7}{'rate':>8}"
+               f"{'open':>7}{'prosp':>7}  run")
+    for pid in practice_ids or known:
+        for measure in chosen:
+            run = run_measure(engine, measure, pid, start, end, as_of_day)
+            c = run.counts
+            eligible = c["denominator"] - c["denominator-exclusion"] - c["denominator-exception"]
+            rate = f"{c['numerator'] / eligible:.1%}" if eligible else "n/a"
+            click.echo(f"{pid:<16}{measure.id:<9}{c['initial-population']:>7}{c['denominator']:>7}"
+                       f"{c['denominator-exclusion'] + c['denominator-exception']:>7}{c['numerator']:>7}{rate:>8}"
+                       f"{c.get('open-gap', 0):>7}{c.get('prospective-gap', 0):>7}  {run.id}")
+
+
+@main.command()
+@click.option("--practice", "practice_id", required=True)
+@click.option("--patient", "patient_id", required=True, help="The patient id the practice sent.")
+@click.option("--measure", "measure_id", required=True)
+@click.option("--period-start")
+@click.option("--period-end")
+def explain(practice_id, patient_id, measure_id, period_start, period_end) -> None:
+    """Say in plain language where a patient stands on a measure, and why (from the latest run)."""
+    from caregaps.engine.explain import explain as explain_lines
+    from caregaps.engine.results import latest_result
+
+    start, end = _period(period_start, period_end)
+    measure = _measures(_catalog(), (measure_id,))[0]
+    engine = _engine()
+    try:
+        found = latest_result(engine, measure, practice_id, patient_id, start, end)
+    except LookupError as exc:
+        _fail(str(exc), errors.NOT_FOUND)
+    for line in explain_lines(measure, found.populations, found.gap, found.evidence, found.likely_data_gap,
+                              found.tz, (start.isoformat(), end.isoformat())):
+        click.echo(line)
+
+
+@main.command()
+@click.option("--measure", "measure_id", required=True)
+@click.option("--practice", "practice_id", help="A practice (default: all practices together).")
+@click.option("--format", "fmt", type=click.Choice(["measurereport", "csv"]), default="measurereport", show_default=True)
+@click.option("--period-start")
+@click.option("--period-end")
+def report(measure_id, practice_id, fmt, period_start, period_end) -> None:
+    """Print the latest runs of a measure as a FHIR summary MeasureReport or a CSV of patients."""
+    from caregaps.engine.results import latest_runs, run_rows
+    from caregaps.fhir.measurereport import summary_report
+
+    start, end = _period(period_start, period_end)
+    measure = _measures(_catalog(), (measure_id,))[0]
+    engine = _engine()
+    runs = latest_runs(engine, measure.id, start, end, practice_id)
+    if not runs:
+        _fail(f"no run of {measure.id} for {start}..{end}; run `caregaps evaluate --measure {measure.id}` first",
+              errors.NOT_FOUND)
+    if fmt == "measurereport":
+        click.echo(summary_report(measure, runs, start, end).json(indent=2))
+        return
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["practice", "patient", "initial_population", "denominator", "denominator_exclusion",
+                     "denominator_exception", "numerator", "gap_status", "likely_data_gap", "evidence"])
+    for row in run_rows(engine, runs):
+        writer.writerow(row)

@@ -17,7 +17,7 @@ import operator
 from datetime import datetime
 
 from sqlalchemy import (BigInteger, Column, DateTime, Float, Integer, MetaData, String, Table, and_, case,
-                        exists, false, func, literal, not_, null, or_, select, true)
+                        exists, false, func, literal, not_, null, or_, select, true, union)
 
 from caregaps.engine.language import (KINDS, AllOf, Age, AnyOf, CodeRef, Count, Exists, Not, Query, Ref,
                                       Sex, ValueTest)
@@ -25,6 +25,7 @@ from caregaps.engine.period import Period
 from caregaps.engine.references import base_kind
 from caregaps.engine.sqlfuncs import local_day, shifted
 from caregaps.engine.timephrase import Point, TimeTest
+from caregaps.ingest.facts import SPECS
 from caregaps.models import Fact, FactCode, Patient, ResourceReference, ValueSetCode
 
 FACT, CODE, VSC, PATIENT = Fact.__table__, FactCode.__table__, ValueSetCode.__table__, Patient.__table__
@@ -39,6 +40,7 @@ EVENTS = Table(
 )
 COLUMNS = [c.name for c in EVENTS.c]
 DAWN, DOOM = datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59)
+RESOURCE_TYPES = {spec.kind: rtype for rtype, spec in SPECS.items()}
 SEX_CODES = {"female": "248152002", "male": "248153007"}  # US Core sex extension (SNOMED CT)
 ACTIVE = ("active", "recurrence", "relapse")
 UNIT_SYNONYMS = {"mmhg": "mm[hg]", "mm hg": "mm[hg]", "percent": "%"}
@@ -61,7 +63,9 @@ class Compiler:
         q: Query = self.definitions[name]
         n = self.def_id(name)
         rows = self._source(q).subquery(f"src_{n}")
-        filters = [self._element(rows, element, refs, name) for element, refs in q.codes.items()]
+        driven = self._code_driven(q, name)
+        filters = [self._element(rows, element, refs, name) for element, refs in q.codes.items()
+                   if not (driven and element == "code")]
         filters += [not_(self._codes(rows.c.fact_id, element, refs)) for element, refs in q.codes_not.items()]
         if q.status:
             filters.append(rows.c.status.in_(q.status))
@@ -90,8 +94,14 @@ class Compiler:
         if q.source in KINDS:
             columns = [FACT.c.patient_id, FACT.c.id.label("fact_id"), FACT.c.resource_type, FACT.c.resource_id,
                        FACT.c.start, FACT.c.end, FACT.c.value_num, FACT.c.value_unit, FACT.c.status, FACT.c.kind]
-            return select(*columns).where(FACT.c.practice_id == self.practice_id, FACT.c.kind == q.source,
-                                          FACT.c.component.is_(None))
+            where = [FACT.c.practice_id == self.practice_id, FACT.c.kind == q.source, FACT.c.component.is_(None)]
+            if not self._code_driven(q, q.name):
+                return select(*columns).where(*where)
+            ids = self._coded_fact_ids("code", q.codes["code"])
+            if q.source.startswith("medication-"):
+                ids = union(ids, self._fact_ids_via_medication(q.source, q.codes["code"]))
+            matched = select(ids.subquery().c.fact_id.label("id")).distinct().subquery(f"coded_{self.def_id(q.name)}")
+            return select(*columns).select_from(matched.join(FACT, FACT.c.id == matched.c.id)).where(*where)
         return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id == self.def_id(q.source))
 
     def _element(self, rows, element: str, refs: tuple[CodeRef, ...], name: str):
@@ -132,6 +142,37 @@ class Compiler:
         columns[COLUMNS.index("value_num") - 1] = part.c.value_num.label("value_num")
         columns[COLUMNS.index("value_unit") - 1] = part.c.value_unit.label("value_unit")
         return select(*columns).select_from(joined)
+
+    def _code_driven(self, q: Query, name: str) -> bool:
+        """Read facts through their codes (code -> fact) rather than test each fact of the kind:
+        the index on codes makes this proportional to the matches, not to the practice's facts."""
+        return q.source in KINDS and "code" in q.codes
+
+    def _fact_ids_via_medication(self, kind: str, refs: tuple[CodeRef, ...]):
+        """Ids of medication facts whose medicationReference names a Medication coded in `refs`."""
+        ref, med = REF.alias(), FACT.alias()
+        rtype = RESOURCE_TYPES[kind]
+        return select(FACT.c.id).select_from(ref.join(FACT, and_(
+            FACT.c.practice_id == ref.c.practice_id, FACT.c.resource_type == ref.c.source_type,
+            FACT.c.resource_id == ref.c.source_id))).where(
+            ref.c.practice_id == self.practice_id, ref.c.source_type == rtype, ref.c.path == "medicationReference",
+            exists(select(1).where(med.c.practice_id == ref.c.practice_id, med.c.resource_type == "Medication",
+                                   med.c.resource_id == ref.c.target_id, self._codes(med.c.id, "code", refs))))
+
+    def _coded_fact_ids(self, element: str, refs: tuple[CodeRef, ...]):
+        """Ids of facts with a coding of `element` in `refs` (value sets or single codes)."""
+        urls = sorted({r.valueset for r in refs if r.valueset})
+        parts = []
+        if urls:
+            parts.append(select(CODE.c.fact_id).select_from(CODE.join(VSC, and_(
+                VSC.c.code == CODE.c.code, VSC.c.system == CODE.c.system))).where(
+                VSC.c.value_set.in_(urls), CODE.c.element == element))
+        for ref in refs:
+            if ref.code:
+                parts.append(select(CODE.c.fact_id).where(
+                    CODE.c.code == ref.code, CODE.c.element == element,
+                    CODE.c.system == ref.system if ref.system else true()))
+        return union(*parts) if len(parts) > 1 else parts[0]
 
     def _codes(self, fact_id, element: str, refs: tuple[CodeRef, ...]):
         code = CODE.alias()

@@ -219,7 +219,7 @@ def test_observations_are_final_categorized_and_carry_an_offset(resources):
     observations = [r for rs in resources.values() for r in rs if r["resourceType"] == "Observation"]
     for observation in observations:
         assert observation["status"] == "final"
-        assert observation["category"][0]["coding"][0]["code"] in ("vital-signs", "laboratory", "survey")
+        assert observation["category"][0]["coding"][0]["code"] in ("vital-signs", "laboratory", "survey", "imaging")
         assert observation["effectiveDateTime"][-6] in "+-"
     pressures = [o for o in observations if o["code"]["coding"][0]["code"] == "85354-9"]
     assert pressures

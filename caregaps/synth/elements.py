@@ -39,7 +39,8 @@ def quantity(value: float, unit: str, code: str | None = None) -> dict:
 
 
 def observation_category(code: str) -> list[dict]:
-    display = {"vital-signs": "Vital Signs", "laboratory": "Laboratory", "survey": "Survey"}[code]
+    display = {"vital-signs": "Vital Signs", "laboratory": "Laboratory", "survey": "Survey",
+               "imaging": "Imaging"}[code]
     return [concept(coding(OBS_CATEGORY, code, display))]
 
 

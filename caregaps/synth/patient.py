@@ -64,6 +64,8 @@ def _demographics(chart: Chart) -> list[dict]:
     extensions.append({"url": US_CORE + "us-core-ethnicity", "extension": [
         {"url": "ombCategory", "valueCoding": ethnicity}, {"url": "text", "valueString": ethnicity["display"]}]})
     extensions.append({"url": US_CORE + "us-core-birthsex", "valueCode": "F" if person.female else "M"})
+    # US Core 6+ sex (SNOMED CT), which the 2026 eCQMs read (e.g. CMS125's "Patient.sex")
+    extensions.append({"url": US_CORE + "us-core-sex", "valueCode": "248152002" if person.female else "248153007"})
     return extensions
 
 

@@ -1,7 +1,8 @@
 """Preventive screening: mammograms, colorectal cancer screening and depression screening.
 
-- Women 50-74: ~70% have a mammogram (DiagnosticReport, Mammography value set) within the 27
-  months before the extract date; some of the rest have an older one only.
+- Women 50-74: ~70% have a mammogram (an imaging Observation and its DiagnosticReport,
+  Mammography value set) within the 27 months before the extract date; some of the rest have an
+  older one only.
 - Ages 45-75: ~70% are up to date on colorectal screening: a colonoscopy (Procedure, Colonoscopy
   value set) within 10 years, a FIT (FecalOccultBloodTest(FOBT)) this year, or a stool DNA test
   (sDNAFITTest) within 3 years; some of the rest have expired ones (an old colonoscopy, last
@@ -58,8 +59,15 @@ def _mammograms(chart: Chart) -> None:
     codes = [chart.vs.coding("Mammography", code) for code in MAMMOGRAMS]
     for day in days:
         when = clinic_time(rng, day)
+        code = concept(rng.choice(codes))
+        # QI-Core reads the study as an imaging Observation; the report points at it.
+        study = {"resourceType": "Observation", "id": chart.new_id(), "status": "final",
+                 "category": observation_category("imaging"), "code": code, "subject": chart.subject,
+                 "effectiveDateTime": chart.stamp(when)}
+        chart.add(study)
         chart.add({"resourceType": "DiagnosticReport", "id": chart.new_id(), "status": "final",
-                   "category": RADIOLOGY, "code": concept(rng.choice(codes)), "subject": chart.subject,
+                   "result": [chart.ref("Observation", study["id"])],
+                   "category": RADIOLOGY, "code": code, "subject": chart.subject,
                    "effectiveDateTime": chart.stamp(when), "issued": chart.stamp(when + timedelta(hours=26)),
                    "performer": [organization_ref(chart.practice.hospital)],
                    "conclusion": rng.choices(("BI-RADS 1: Negative.", "BI-RADS 2: Benign findings."), (70, 30))[0]})

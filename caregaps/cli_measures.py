@@ -147,7 +147,7 @@ def report(measure_id, practice_id, fmt, period_start, period_end) -> None:
         _fail(f"no run of {measure.id} for {start}..{end}; run `caregaps evaluate --measure {measure.id}` first",
               errors.NOT_FOUND)
     if fmt == "measurereport":
-        click.echo(summary_report(measure, runs, start, end).json(indent=2))
+        click.echo(summary_report(measure, runs, start, end).model_dump_json(indent=2, exclude_none=True))
         return
     writer = csv.writer(sys.stdout)
     writer.writerow(["practice", "patient", "initial_population", "denominator", "denominator_exclusion",

@@ -126,8 +126,7 @@ def evaluate(conn: Connection, measure: Measure, period: Period, practice_id: st
     for patient_id, criteria in sorted(raw.items()):
         membership = proportion_membership(criteria)
         now = today.get(patient_id)
-        gap = gap_status(membership, measure.inverse,
-                         proportion_membership(now)["numerator"] if now is not None else None)
+        gap = gap_status(membership, measure.inverse, bool(now.get("numerator")) if now is not None else None)
         results.append(PatientResult(patient_id, membership, gap, evidence.get(patient_id, []),
                                      likely_data_gap=gap == "open-gap" and not has_data))
     return results

@@ -30,10 +30,10 @@ def proportion_membership(raw: dict[str, bool]) -> dict[str, bool]:
 def gap_status(membership: dict[str, bool], inverse: bool, numerator_as_of: bool | None = None) -> str:
     """The DEQM gap status of one patient for one measure.
 
-    `membership` is the outcome at the end of the period (from `proportion_membership`);
-    `numerator_as_of` is the numerator evaluated with the period cut at the data's as-of day
-    (None when the period is over). For an inverse measure (improvement notation: decrease)
-    being in the numerator is the gap.
+    `membership` is the outcome for the period (from `proportion_membership`); `numerator_as_of`
+    is the numerator's criterion on the rolling period of the same length that ends on the data's
+    as-of day (None when the period is over), i.e. whether the patient is covered *today*. For an
+    inverse measure (improvement notation: decrease) being in the numerator is the gap.
 
     | in denominator | excluded or excepted | inverse | numerator at end | numerator as of | status          |
     |----------------|----------------------|---------|------------------|-----------------|-----------------|
@@ -45,8 +45,9 @@ def gap_status(membership: dict[str, bool], inverse: bool, numerator_as_of: bool
     | yes            | no                   | yes     | yes              | -               | open-gap        |
     | yes            | no                   | yes     | no               | -               | closed-gap      |
 
-    The prospective row is a screening that counts today but lapses before the period ends
-    (e.g. a colonoscopy whose ten years run out in October): unless acted on, it becomes open.
+    The prospective row is a screening that counts today but will not count for the period
+    unless it is redone before the period ends (a FIT from last June, a colonoscopy whose window
+    has moved past it): unless acted on, it becomes open.
     """
     if not membership.get("denominator"):
         return NOT_APPLICABLE

@@ -58,5 +58,5 @@ class Period:
         return date(year, day.month, min(day.day, monthrange(year, day.month)[1]))
 
     def as_of(self, day: date) -> "Period":
-        """The same period ending on `day` (used to ask what holds today)."""
-        return Period(self.start, min(day, self.end), self.tz)
+        """The rolling period of the same length that ends on `day` (what holds today)."""
+        return Period(day - (self.end - self.start), day, self.tz)

@@ -60,6 +60,7 @@ def run_measure(engine: Engine, measure: Measure, practice_id: str, start: date,
 
 def count_results(results: list[PatientResult]) -> dict[str, int]:
     counts = {key: sum(r.populations[key] for r in results) for key in POPULATION_KEYS}
+    counts.update({status: 0 for status in (*GAPS, CLOSED, NOT_APPLICABLE)})
     for r in results:
         counts[r.gap] = counts.get(r.gap, 0) + 1
     counts["likely-data-gap"] = sum(r.likely_data_gap for r in results)

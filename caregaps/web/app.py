@@ -11,7 +11,7 @@ from caregaps.config import Settings, get_settings
 from caregaps.db import make_engine, migrate
 from caregaps.fhir.outcome import error
 from caregaps.ingest.runner import JobRunner
-from caregaps.web import api, fhir_ingest, pages
+from caregaps.web import api, fhir_ingest, fhir_measures, pages
 from caregaps.web.deps import AuthError, RequestTooLarge
 from caregaps.web.limits import BodyLimit
 
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="caregaps", version="0.1.0", lifespan=lifespan,
                   description="Care gaps over FHIR R4: ingest, data quality, measures, worklists.")
     app.include_router(fhir_ingest.router)
+    app.include_router(fhir_measures.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)

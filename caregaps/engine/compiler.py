@@ -98,8 +98,11 @@ class Compiler:
             if not self._code_driven(q, q.name):
                 return select(*columns).where(*where)
             ids = self._coded_fact_ids("code", q.codes["code"])
-            if q.source.startswith("medication-"):
-                ids = union(ids, self._fact_ids_via_medication(q.source, q.codes["code"]))
+            if not q.source.startswith("medication-"):
+                # SQLite plans `id IN (codes joined to the value sets)` from the value sets outwards
+                return select(*columns).where(*where, FACT.c.id.in_(ids))
+            # a UNION inside IN is planned as a scan of the practice's facts; join it instead
+            ids = union(ids, self._fact_ids_via_medication(q.source, q.codes["code"]))
             matched = select(ids.subquery().c.fact_id.label("id")).distinct().subquery(f"coded_{self.def_id(q.name)}")
             return select(*columns).select_from(matched.join(FACT, FACT.c.id == matched.c.id)).where(*where)
         return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id == self.def_id(q.source))

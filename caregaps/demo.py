@@ -1,7 +1,9 @@
-"""The main job on sample data: set up the sample practices, load them, run every stage."""
+"""The main job on sample data: set up the sample practices, load them, run every stage
+(ingest, data quality, measure evaluation)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -9,11 +11,14 @@ import orjson
 from sqlalchemy import Engine
 
 from caregaps.db import session
+from caregaps.engine.catalog import default_root, load_catalog
+from caregaps.engine.runs import run_measure
 from caregaps.ingest.jobs import create_job, run_job
 from caregaps.ingest.readers import input_files
 from caregaps.models import Practice, utcnow
 from caregaps.practices import add_practice, create_token
 from caregaps.quality import practice_quality
+from caregaps.terminology import load_valuesets
 
 
 def load_samples(engine: Engine, samples: Path, echo: Callable[[str], None] = print) -> dict[str, str]:
@@ -35,11 +40,33 @@ def load_samples(engine: Engine, samples: Path, echo: Callable[[str], None] = pr
         echo("  data quality: " + quality_summary(engine, spec["id"]) +
              f" (caregaps quality --practice {spec['id']})")
         tokens[spec["id"]] = create_token(engine, spec["id"], label="demo")
+    evaluate_all(engine, list(tokens), echo)
     first = next(iter(tokens))
     echo("\nOpen http://127.0.0.1:8000/ (home), http://127.0.0.1:8000/docs (API).")
     echo(f"A token for practice {first}: {tokens[first]}")
     echo(f"  curl -H 'Authorization: Bearer {tokens[first]}' http://127.0.0.1:8000/api/quality")
+    echo(f"  curl -H 'Authorization: Bearer {tokens[first]}' "
+         f"'http://127.0.0.1:8000/fhir/Measure/CMS130/$evaluate-measure?reportType=population'")
+    echo(f"  curl -H 'Authorization: Bearer {tokens[first]}' "
+         f"'http://127.0.0.1:8000/fhir/Measure/$care-gaps?measureId=CMS122'")
     return tokens
+
+
+def evaluate_all(engine: Engine, practice_ids: list[str], echo: Callable[[str], None] = print) -> None:
+    """Evaluate every measure for each practice over the current year and print the rates."""
+    year = date.today().year
+    load_valuesets(engine, default_root() / "valuesets")
+    catalog = load_catalog()
+    echo(f"\nMeasures, {year}-01-01 to {year}-12-31 (rate, open gaps):")
+    for pid in practice_ids:
+        parts = []
+        for measure in catalog.measures.values():
+            c = run_measure(engine, measure, pid, date(year, 1, 1), date(year, 12, 31)).counts
+            eligible = c["denominator"] - c["denominator-exclusion"] - c["denominator-exception"]
+            rate = f"{c['numerator'] / eligible:.0%}" if eligible else "n/a"
+            parts.append(f"{measure.id} {rate} ({c['open-gap']} open)")
+        echo(f"  {pid}: " + ", ".join(parts))
+    echo("  (caregaps explain --practice P --patient ID --measure ID says why, for one patient)")
 
 
 def quality_summary(engine: Engine, practice_id: str) -> str:

@@ -23,7 +23,7 @@ from caregaps.engine.language import (KINDS, AllOf, Age, AnyOf, CodeRef, Count, 
                                       Sex, ValueTest)
 from caregaps.engine.period import Period
 from caregaps.engine.references import base_kind
-from caregaps.engine.sqlfuncs import local_day, shifted
+from caregaps.engine.sqlfuncs import local_day, shifted, years_before
 from caregaps.engine.timephrase import Point, TimeTest
 from caregaps.ingest.facts import SPECS
 from caregaps.models import Fact, FactCode, Patient, ResourceReference, ValueSetCode
@@ -75,6 +75,8 @@ class Compiler:
         filters += [not_(self._time(rows, test)) for test in q.time_not]
         if q.encounter_codes is not None:
             filters.append(self._encounter(rows, q))
+        if q.age is not None:
+            filters.append(self._age_at_event(rows, *q.age))
         if q.value is not None:
             filters.append(self.value_test(rows.c, q.value))
         chosen = select(*[rows.c[c] for c in COLUMNS[1:]]).where(*filters)
@@ -106,6 +108,17 @@ class Compiler:
             matched = select(ids.subquery().c.fact_id.label("id")).distinct().subquery(f"coded_{self.def_id(q.name)}")
             return select(*columns).select_from(matched.join(FACT, FACT.c.id == matched.c.id)).where(*where)
         return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id == self.def_id(q.source))
+
+    def _age_at_event(self, rows, low: int | None, high: int | None):
+        """The patient's age in whole years on the event's local (end) day is within [low, high]."""
+        day = func.coalesce(rows.c.end, rows.c.start)
+        tests = [PATIENT.c.practice_id == self.practice_id, PATIENT.c.resource_id == rows.c.patient_id,
+                 PATIENT.c.birth_date.is_not(None)]
+        if low is not None:
+            tests.append(PATIENT.c.birth_date <= years_before(day, self.offset, low))
+        if high is not None:
+            tests.append(PATIENT.c.birth_date > years_before(day, self.offset, high + 1))
+        return exists(select(1).where(*tests))
 
     def _element(self, rows, element: str, refs: tuple[CodeRef, ...], name: str):
         """The event has a coding of `element` in `refs`; a medication's code may also come

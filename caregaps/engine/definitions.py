@@ -8,7 +8,7 @@ from caregaps.engine.language import (ELEMENTS, PICKS, Age, AllOf, AnyOf, Condit
 from caregaps.engine.source import Mapping, SourceError
 
 QUERY_KEYS = {"from", "code", "where", "where not", "status", "status not", "time", "time not", "value",
-              "pick", "only", "component", "encounter", "description"}
+              "pick", "only", "component", "encounter", "age", "description"}
 CONDITION_KEYS = {"exists", "none", "count", "all", "any", "not", "age", "sex"}
 
 
@@ -59,6 +59,9 @@ def read_query(name: str, node: Mapping, file: str, vocab: Vocabulary) -> Query:
         if node["only"] != "latest day":
             raise SourceError(file, node.line_of("only"), "only", "expected 'latest day'")
         query.on_latest_day = True
+    if "age" in node:
+        bounds = _age(node["age"], "end of measurement period", file, node.line_of("age"))
+        query.age = (bounds.low, bounds.high)
     if "component" in node:
         query.component = _codes(node["component"], file, node.line_of("component"), "component", vocab)
     return query

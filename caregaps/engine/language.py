@@ -77,6 +77,7 @@ class Query:
     pick: str | None = None
     on_latest_day: bool = False
     component: tuple[CodeRef, ...] = ()  # take the value of the component with one of these codes
+    age: tuple[int | None, int | None] | None = None  # the patient's age on the event's (end) day
     description: str = ""
 
 

@@ -58,3 +58,27 @@ def _local_day_sqlite(element, compiler, **kw):
 def _local_day_pg(element, compiler, **kw):
     column = compiler.process(list(element.clauses)[0], **kw)
     return f"CAST(({column} + make_interval(mins => {int(element.offset_minutes)})) AS DATE)"
+
+
+class years_before(FunctionElement):
+    """The local calendar day `years` years before a naive UTC instant's local day."""
+
+    type = Date()
+    inherit_cache = True
+
+    def __init__(self, column, offset_minutes: int, years: int) -> None:
+        self.offset_minutes, self.years = offset_minutes, years
+        super().__init__(column)
+
+
+@compiles(years_before, "sqlite")
+def _years_before_sqlite(element, compiler, **kw):
+    column = compiler.process(list(element.clauses)[0], **kw)
+    return f"date({column}, '{int(element.offset_minutes):+d} minutes', '-{int(element.years)} years')"
+
+
+@compiles(years_before, "postgresql")
+def _years_before_pg(element, compiler, **kw):
+    column = compiler.process(list(element.clauses)[0], **kw)
+    return (f"CAST(({column} + make_interval(mins => {int(element.offset_minutes)}) "
+            f"- make_interval(years => {int(element.years)})) AS DATE)")

@@ -55,6 +55,7 @@ class Patient(SQLModel, table=True):
     race: Optional[str] = None
     ethnicity: Optional[str] = None
     deceased: bool = False
+    deceased_at: Optional[datetime] = Field(default=None, sa_type=DateTime)  # Patient.deceasedDateTime
     general_practitioner: Optional[str] = None
 
 

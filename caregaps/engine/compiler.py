@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import (BigInteger, Column, DateTime, Float, Integer, MetaData, String, Table, and_, case,
                         exists, false, func, literal, not_, null, or_, select, true, union)
 
-from caregaps.engine.language import (KINDS, AllOf, Age, AnyOf, CodeRef, Count, Exists, Not, Query, Ref,
+from caregaps.engine.language import (KINDS, AllOf, Age, AnyOf, CodeRef, Count, Deceased, Exists, Not, Query, Ref,
                                       Sex, ValueTest)
 from caregaps.engine.period import Period
 from caregaps.engine.references import base_kind
@@ -76,7 +76,7 @@ class Compiler:
         if q.encounter_codes is not None:
             filters.append(self._encounter(rows, q))
         if q.age is not None:
-            filters.append(self._age_at_event(rows, *q.age))
+            filters.append(self._age_at_event(rows, *q.age, q.age_on))
         if q.value is not None:
             filters.append(self.value_test(rows.c, q.value))
         chosen = select(*[rows.c[c] for c in COLUMNS[1:]]).where(*filters)
@@ -109,9 +109,9 @@ class Compiler:
             return select(*columns).select_from(matched.join(FACT, FACT.c.id == matched.c.id)).where(*where)
         return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id == self.def_id(q.source))
 
-    def _age_at_event(self, rows, low: int | None, high: int | None):
-        """The patient's age in whole years on the event's local (end) day is within [low, high]."""
-        day = func.coalesce(rows.c.end, rows.c.start)
+    def _age_at_event(self, rows, low: int | None, high: int | None, on: str):
+        """The patient's age in whole years on the event's local (start or end) day is within [low, high]."""
+        day = func.coalesce(rows.c.end, rows.c.start) if on == "end" else func.coalesce(rows.c.start, rows.c.end)
         tests = [PATIENT.c.practice_id == self.practice_id, PATIENT.c.resource_id == rows.c.patient_id,
                  PATIENT.c.birth_date.is_not(None)]
         if low is not None:
@@ -310,6 +310,9 @@ class Compiler:
             if test.high is not None:
                 checks.append(PATIENT.c.birth_date > self.period.born_on_or_before(test.high + 1, test.at))
             return and_(*checks)
+        if isinstance(test, Deceased):
+            died = PATIENT.c.deceased_at
+            return and_(died.is_not(None), self._relation(died, died, test.test, None))
         if isinstance(test, Sex):
             return PATIENT.c.sex == SEX_CODES[test.value]
         raise TypeError(f"not a condition: {test!r}")

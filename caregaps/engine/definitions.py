@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from caregaps.engine import timephrase
-from caregaps.engine.language import (ELEMENTS, PICKS, Age, AllOf, AnyOf, Condition, Count, Exists, Not,
+from caregaps.engine.language import (ELEMENTS, PICKS, Age, AllOf, AnyOf, Condition, Count, Deceased, Exists, Not,
                                       Query, Ref, Sex, Vocabulary, as_list, line_of, parse_value, time_tests)
 from caregaps.engine.source import Mapping, SourceError
 
 QUERY_KEYS = {"from", "code", "where", "where not", "status", "status not", "time", "time not", "value",
-              "pick", "only", "component", "encounter", "age", "description"}
-CONDITION_KEYS = {"exists", "none", "count", "all", "any", "not", "age", "sex"}
+              "pick", "only", "component", "encounter", "age", "age on", "description"}
+CONDITION_KEYS = {"exists", "none", "count", "all", "any", "not", "age", "sex", "deceased"}
 
 
 def read_definition(name: str, node: object, file: str, line: int, vocab: Vocabulary):
@@ -62,6 +62,10 @@ def read_query(name: str, node: Mapping, file: str, vocab: Vocabulary) -> Query:
     if "age" in node:
         bounds = _age(node["age"], "end of measurement period", file, node.line_of("age"))
         query.age = (bounds.low, bounds.high)
+    if "age on" in node:
+        if node["age on"] not in ("start", "end"):
+            raise SourceError(file, node.line_of("age on"), "age on", "expected start or end (of the event)")
+        query.age_on = node["age on"]
     if "component" in node:
         query.component = _codes(node["component"], file, node.line_of("component"), "component", vocab)
     return query
@@ -105,6 +109,12 @@ def read_condition(node: object, file: str, line: int):
     if key == "age":
         _only(node, {"age", "at"}, file, "'age'")
         return _age(value, node.get("at", "end of measurement period"), file, here)
+    if key == "deceased":
+        _only(node, {"deceased"}, file, "'deceased'")
+        test = time_tests(value, file, here)[0]
+        if test.point is None or test.point.of is not None or test.relation == "same day as":
+            raise SourceError(file, here, "deceased", "expected before/after/on or before/on or after a point of the period")
+        return Deceased(test)
     _only(node, {"sex"}, file, "'sex'")
     if value not in ("female", "male"):
         raise SourceError(file, here, "sex", "expected female or male (the US Core sex extension of Patient)")

@@ -77,7 +77,8 @@ class Query:
     pick: str | None = None
     on_latest_day: bool = False
     component: tuple[CodeRef, ...] = ()  # take the value of the component with one of these codes
-    age: tuple[int | None, int | None] | None = None  # the patient's age on the event's (end) day
+    age: tuple[int | None, int | None] | None = None  # the patient's age on the event's day
+    age_on: str = "end"  # which end of the event's interval gives that day
     description: str = ""
 
 
@@ -115,6 +116,11 @@ class Age:
     at: timephrase.Point
     low: int | None
     high: int | None
+
+
+@dataclass(frozen=True)
+class Deceased:
+    test: timephrase.TimeTest  # a point relation, e.g. "on or before end of measurement period"
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone, tzinfo
+
 from caregaps.ingest import elements as el
-from caregaps.ingest.fhirtime import FhirTimeError, parse_date
+from caregaps.ingest.fhirtime import FhirTimeError, parse_date, parse_interval
 from caregaps.ingest.problems import Problem
 
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 GENDERS = {"male", "female", "other", "unknown"}
 
 
-def patient_row(resource: dict) -> dict:
+def patient_row(resource: dict, tz: tzinfo = timezone.utc) -> dict:
     """Columns of the `patient` table for a Patient resource; a Problem for a bad element."""
     birth = resource.get("birthDate")
     try:
@@ -38,6 +40,7 @@ def patient_row(resource: dict) -> dict:
         "race": _omb_category(resource, "us-core-race"),
         "ethnicity": _omb_category(resource, "us-core-ethnicity"),
         "deceased": bool(resource.get("deceasedBoolean") or resource.get("deceasedDateTime")),
+        "deceased_at": _deceased_at(resource, tz),
         "general_practitioner": gp,
     }
 
@@ -58,6 +61,17 @@ def _name(value: object) -> tuple[str | None, str | None]:
     given = " ".join(g for g in given if isinstance(g, str)) if isinstance(given, list) else None
     family = official.get("family")
     return (family if isinstance(family, str) else None), (given or None)
+
+
+def _deceased_at(resource: dict, tz: tzinfo) -> datetime | None:
+    """When the patient died (the start of deceasedDateTime, naive UTC), if the export says."""
+    value = resource.get("deceasedDateTime")
+    if value is None:
+        return None
+    try:
+        return parse_interval(value, tz)[0]
+    except FhirTimeError as exc:
+        raise Problem(str(exc), path="Patient.deceasedDateTime", code="value") from None
 
 
 def _sex(resource: dict) -> str | None:

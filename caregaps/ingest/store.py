@@ -67,7 +67,7 @@ def prepare(resource: dict, rtype: str, rid: str, text: bytes | None, location: 
             item.facts = [(f.patient_id, f.kind, rtype, rid, f.component, _text(f.start), _text(f.end),
                            f.value_num, f.value_unit, f.status, f.codes) for f in extracted.facts]
     elif rtype == "Patient":
-        item.patient = patient_row(resource)
+        item.patient = patient_row(resource, tz)
         if gp := item.patient["general_practitioner"]:
             item.references = [("generalPractitioner", *gp.split("/", 1))]
     return item

@@ -24,7 +24,7 @@ KINDS = {"observation", "condition", "encounter", "procedure", "medication-reque
          "medication-administration", "medication-statement", "immunization", "diagnostic-report",
          "service-request", "device-request", "allergy", "coverage", "medication"}
 ELEMENTS = {"code", "value", "category", "class", "verification", "clinical-status", "intent", "reason",
-            "discharge", "status-reason", "body-site", "not-done-reason"}
+            "discharge", "status-reason", "body-site", "not-done-reason", "do-not-perform"}
 SYSTEMS = {
     "LOINC": "http://loinc.org", "SNOMED": "http://snomed.info/sct",
     "ICD10CM": "http://hl7.org/fhir/sid/icd-10-cm", "CPT": "http://www.ama-assn.org/go/cpt",

@@ -30,7 +30,10 @@ class Spec:
 
 
 _MED = (("code", "medicationCodeableConcept"),)
-NOT_DONE_REASON = "http://hl7.org/fhir/us/qicore/StructureDefinition/qicore-notDoneReason"
+QICORE = "http://hl7.org/fhir/us/qicore/StructureDefinition/"
+# why something was not done or not requested (QI-Core's negation extensions), kept as one label
+NOT_DONE_REASONS = {QICORE + "qicore-notDoneReason", QICORE + "qicore-doNotPerformReason",
+                    QICORE + "qicore-reasonRefused"}
 SPECS: dict[str, Spec] = {
     "Observation": Spec("observation", time=("effective",), required=("status", "code"), value=True,
                         codes=(("code", "code"), ("category", "category")), refs=("encounter",)),
@@ -43,7 +46,7 @@ SPECS: dict[str, Spec] = {
                       codes=(("code", "type"), ("reason", "reasonCode")), refs=()),
     "Procedure": Spec("procedure", time=("performed",), required=("status",),
                       codes=(("code", "code"), ("category", "category"), ("status-reason", "statusReason"),
-                             ("body-site", "bodySite")),
+                             ("body-site", "bodySite"), ("reason", "reasonCode")),
                       refs=("encounter",)),
     "MedicationRequest": Spec("medication-request", time=("authoredOn",), required=("status", "intent"),
                               codes=_MED + (("category", "category"), ("reason", "reasonCode")),
@@ -60,7 +63,8 @@ SPECS: dict[str, Spec] = {
     "DiagnosticReport": Spec("diagnostic-report", time=("effective", "issued"), required=("status", "code"),
                              codes=(("code", "code"), ("category", "category")), refs=("encounter",)),
     "ServiceRequest": Spec("service-request", time=("authoredOn", "occurrence"),
-                           required=("status", "intent"), codes=(("code", "code"), ("category", "category")),
+                           required=("status", "intent"),
+                           codes=(("code", "code"), ("category", "category"), ("reason", "reasonCode")),
                            plain_codes=(("intent", "intent"),), refs=("encounter",)),
     "DeviceRequest": Spec("device-request", time=("authoredOn", "occurrence"),
                           required=("status", "intent"), codes=(("code", "codeCodeableConcept"),),
@@ -160,9 +164,11 @@ def _codes(resource: dict, rtype: str, spec: Spec) -> list[tuple[str, str | None
         if (pair := el.coding(klass, "Encounter.class")) is not None:
             out.append(("class", *pair))
     for i, ext in enumerate(_as_list(resource.get("extension"))):
-        if isinstance(ext, dict) and ext.get("url") == NOT_DONE_REASON and "valueCodeableConcept" in ext:
+        if isinstance(ext, dict) and ext.get("url") in NOT_DONE_REASONS and "valueCodeableConcept" in ext:
             path = f"{rtype}.extension[{i}].valueCodeableConcept"
             out.extend(("not-done-reason", s, c) for s, c in el.codings(ext["valueCodeableConcept"], path))
+    if resource.get("doNotPerform") is True:  # a request NOT to do something (QI-Core ...NotRequested)
+        out.append(("do-not-perform", None, "true"))
     if rtype == "Encounter" and isinstance(hosp := resource.get("hospitalization"), dict):
         if (disposition := hosp.get("dischargeDisposition")) is not None:
             path = "Encounter.hospitalization.dischargeDisposition"

@@ -154,3 +154,35 @@ def report(measure_id, practice_id, fmt, period_start, period_end) -> None:
                      "denominator_exception", "numerator", "gap_status", "likely_data_gap", "evidence"])
     for row in run_rows(engine, runs):
         writer.writerow(row)
+
+
+@main.command()
+@click.option("--practice", "practice_ids", multiple=True, help="A practice id (default: all).")
+@click.option("--model", "model_id", help="A risk model id (default: the only one in measures/risk/).")
+@click.option("--as-of", help="The day the data is as of (default: today).")
+@click.option("--show", default=10, show_default=True, help="How many of the highest-risk patients to list.")
+def risk(practice_ids, model_id, as_of, show) -> None:
+    """Score patients with the risk model and CMS-HCC V28, store the scores, list the highest."""
+    from caregaps.engine.catalog import default_root
+    from caregaps.engine.risk_runs import score_practice
+    from caregaps.practices import list_practices
+    from caregaps.terminology import load_valuesets
+
+    engine = _engine()
+    load_valuesets(engine, default_root() / "valuesets")
+    try:
+        model = _catalog().risk_model(model_id)
+    except KeyError as exc:
+        _fail(str(exc.args[0]), errors.NOT_FOUND)
+    known = [p.id for p in list_practices(engine)]
+    for pid in practice_ids:
+        if pid not in known:
+            _fail(f"no practice {pid!r}; known: {', '.join(known) or 'none'}", errors.NOT_FOUND)
+    day = date.fromisoformat(as_of) if as_of else date.today()
+    for pid in practice_ids or known:
+        scored = score_practice(engine, model, pid, day)
+        tiers = {t: sum(r.tier == t for r, _ in scored) for t in ("high", "rising", "low")}
+        click.echo(f"{pid}: {len(scored)} patients, {tiers['high']} high, {tiers['rising']} rising, {tiers['low']} low")
+        for r, hcc in scored[:show]:
+            hcc_text = f"HCC V28 {hcc.score:.3f}" if hcc else "HCC V28 n/a"
+            click.echo(f"  {r.patient_id}  {r.tier:<6} {r.score:>3}  {hcc_text}  {', '.join(r.factors)}")

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from caregaps.db import session
 from caregaps.engine.catalog import default_root, load_catalog
+from caregaps.engine.risk_runs import score_practice
 from caregaps.engine.runs import run_measure
 from caregaps.ingest.jobs import create_job, run_job
 from caregaps.ingest.readers import input_files
@@ -67,6 +68,13 @@ def evaluate_all(engine: Engine, practice_ids: list[str], echo: Callable[[str], 
             parts.append(f"{measure.id} {rate} ({c['open-gap']} open)")
         echo(f"  {pid}: " + ", ".join(parts))
     echo("  (caregaps explain --practice P --patient ID --measure ID says why, for one patient)")
+    model = catalog.risk_model("chronic-risk")
+    echo(f"\nRisk ({model.title}, as of {date.today()}):")
+    for pid in practice_ids:
+        scored = score_practice(engine, model, pid, date.today())
+        high = sum(r.tier == "high" for r, _ in scored)
+        rising = sum(r.tier == "rising" for r, _ in scored)
+        echo(f"  {pid}: {high} high, {rising} rising, {len(scored) - high - rising} low (caregaps risk --practice {pid})")
 
 
 def quality_summary(engine: Engine, practice_id: str) -> str:

@@ -258,3 +258,21 @@ class GapEvent(SQLModel, table=True):
     event: str = Field(max_length=24)
     status: str = Field(max_length=16)
     evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class RiskScore(SQLModel, table=True):
+    """A patient's risk on a day: our model's score, tier and factors, and the CMS-HCC V28 score."""
+
+    __tablename__ = "risk_score"
+    __table_args__ = (Index("ix_risk_practice_patient", "practice_id", "patient_id", "as_of"),)
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    practice_id: str = Field(max_length=64)
+    patient_id: str = Field(max_length=64)
+    model_id: str = Field(max_length=64)
+    as_of: date
+    score: int
+    tier: str = Field(max_length=16)
+    factors: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    hcc_score: Optional[float] = None
+    hccs: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)

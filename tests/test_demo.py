@@ -30,6 +30,7 @@ def test_given_a_sample_folder_when_loaded_twice_then_practices_exist_and_second
     assert any("0 rejected" in line for line in lines) and any("data quality:" in line for line in lines)
     rates = [line for line in lines if line.startswith("  p1: ")]
     assert rates and all(m in rates[0] for m in ("CMS122", "CMS125", "CMS130", "CMS165", "CMS2"))
+    assert any(line.startswith("  p1: ") and " high, " in line for line in lines)
     again: list[str] = []
     load_samples(engine, tmp_path, echo=again.append)
     assert all(" 0 stored" in line for line in again if "stored" in line)

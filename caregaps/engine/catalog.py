@@ -16,6 +16,7 @@ import orjson
 from caregaps.engine.definitions import read_definition
 from caregaps.engine.language import KINDS, CodeRef, Condition, Query, Vocabulary, parse_code
 from caregaps.engine.references import check_definitions
+from caregaps.engine.risk import read_risk_model, risk_files
 from caregaps.engine.source import Mapping, SourceError, load_yaml
 
 POPULATIONS = ("initial-population", "denominator", "denominator-exclusion", "denominator-exception",
@@ -62,6 +63,15 @@ class Measure:
 class Catalog:
     measures: dict[str, Measure]
     libraries: dict[str, Library]
+    risk_models: dict = field(default_factory=dict)
+
+    def risk_model(self, model_id: str | None = None):
+        """A risk model by id (the only one when `model_id` is None)."""
+        if model_id is None and len(self.risk_models) == 1:
+            return next(iter(self.risk_models.values()))
+        if model_id not in self.risk_models:
+            raise KeyError(f"no risk model {model_id!r}; known: {', '.join(sorted(self.risk_models)) or 'none'}")
+        return self.risk_models[model_id]
 
     def get(self, measure_id: str) -> Measure:
         for key, measure in self.measures.items():
@@ -116,7 +126,25 @@ def _load(root: Path) -> tuple[Catalog, list[SourceError]]:
             measures[measure.id] = measure
         except SourceError as exc:
             errors.append(exc)
-    return Catalog(measures, libraries), errors
+    risk_models = {}
+    for path in risk_files(root):
+        try:
+            model = _read_risk(path, libraries, urls)
+            risk_models[model.id] = model
+        except SourceError as exc:
+            errors.append(exc)
+    return Catalog(measures, libraries, risk_models), errors
+
+
+def _read_risk(path: Path, libraries: dict[str, Library], urls: set[str]):
+    doc = load_yaml(path)
+    if not isinstance(doc, Mapping):
+        raise SourceError(path, 1, None, "expected a mapping at the top level")
+    file = str(path)
+    included = _includes(doc, file, libraries)
+    valuesets, codes = _vocabulary(doc, file, included, urls)
+    definitions = _definitions(doc, file, Vocabulary(valuesets, codes), included)
+    return read_risk_model(doc, file, definitions)
 
 
 def _library(name: str, paths: dict[str, Path], libraries: dict[str, Library], urls: set[str],

@@ -53,7 +53,8 @@ def prepare(conn: Connection) -> None:
     conn.execute(delete(EVENTS))
 
 
-def _fill(conn: Connection, compiler: Compiler, measure: Measure, names: list[str]) -> None:
+def fill_queries(conn: Connection, compiler: Compiler, names: list[str]) -> None:
+    """Run each query (in dependency order) into the events table."""
     for name in names:
         conn.execute(insert(EVENTS).from_select(COLUMNS, compiler.query(name)))
 
@@ -106,7 +107,7 @@ def run_measure(conn: Connection, measure: Measure, period: Period, practice_id:
     """Raw population criteria per patient (before the proportion nesting rules)."""
     prepare(conn)
     compiler = Compiler(measure.definitions, measure.populations, period, practice_id)
-    _fill(conn, compiler, measure, _needed(measure))
+    fill_queries(conn, compiler, _needed(measure))
     return _populations(conn, compiler, measure, practice_id)
 
 
@@ -115,7 +116,7 @@ def evaluate(conn: Connection, measure: Measure, period: Period, practice_id: st
     """Every patient of the practice: populations, gap status, evidence, data-gap flag."""
     prepare(conn)
     compiler = Compiler(measure.definitions, measure.populations, period, practice_id)
-    _fill(conn, compiler, measure, _needed(measure))
+    fill_queries(conn, compiler, _needed(measure))
     raw = _populations(conn, compiler, measure, practice_id)
     evidence = _evidence(conn, compiler, measure)
     has_data = _practice_has_data(conn, compiler, measure)

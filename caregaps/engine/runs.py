@@ -27,12 +27,17 @@ RESULT_COLUMNS = ("run_id", "patient_id", "initial_population", "denominator", "
                   "likely_data_gap", "evidence")
 
 
-def practice_period(conn: Connection, practice_id: str, start: date, end: date) -> Period:
-    """The period in the practice's timezone; a LookupError for an unknown practice."""
+def practice_timezone(conn: Connection, practice_id: str) -> ZoneInfo:
+    """The practice's timezone; a LookupError for an unknown practice."""
     tz = conn.execute(select(Practice.__table__.c.timezone).where(Practice.__table__.c.id == practice_id)).scalar()
     if tz is None:
         raise LookupError(f"no practice {practice_id!r}; add it with `caregaps practice add`")
-    return Period(start, end, ZoneInfo(tz))
+    return ZoneInfo(tz)
+
+
+def practice_period(conn: Connection, practice_id: str, start: date, end: date) -> Period:
+    """The period in the practice's timezone; a LookupError for an unknown practice."""
+    return Period(start, end, practice_timezone(conn, practice_id))
 
 
 def today_in(period: Period) -> date:

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     strict_validation: bool = False
     ingest_batch_size: int = 2000
     ingest_workers: int = 1  # processes that check large NDJSON files while this one writes; 0: none
+    secret_key: str | None = None  # signs session cookies; default: a random key kept in data_dir
+    secure_cookies: bool = False  # set true behind HTTPS so session cookies are Secure
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -276,3 +276,74 @@ class RiskScore(SQLModel, table=True):
     hcc_score: Optional[float] = None
     hccs: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     computed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+
+class User(SQLModel, table=True):
+    """A person who signs in: admin, quality lead, care manager or practice user."""
+
+    __tablename__ = "app_user"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(max_length=255, unique=True)
+    name: str = Field(max_length=255)
+    role: str = Field(max_length=24)
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+
+class Membership(SQLModel, table=True):
+    """A user belongs to a practice and sees only its patients."""
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    practice_id: str = Field(foreign_key="practice.id", primary_key=True, max_length=64)
+
+
+class WorklistItem(SQLModel, table=True):
+    """One patient on a practice's worklist: gaps and risk, priority, who works it, its status."""
+
+    __tablename__ = "worklist_item"
+    __table_args__ = (UniqueConstraint("practice_id", "patient_id"),
+                      Index("ix_worklist_rank", "practice_id", "status", "priority"))
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    practice_id: str = Field(max_length=64)
+    patient_id: str = Field(max_length=64)
+    status: str = Field(default="new", max_length=24)
+    priority: float = 0.0
+    risk_tier: Optional[str] = Field(default=None, max_length=16)
+    risk_score: Optional[int] = None
+    gaps: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))  # measure, status, since
+    gap_signature: str = Field(default="", max_length=512)
+    assignee_id: Optional[int] = Field(default=None, foreign_key="app_user.id")
+    due_date: Optional[date] = None
+    dismissed_reason: Optional[str] = Field(default=None, max_length=32)
+    dismissed_until: Optional[date] = None
+    closed_evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+
+
+class WorklistEvent(SQLModel, table=True):
+    """A change to a worklist item or a note on it: who, when, what (notes are never erased)."""
+
+    __tablename__ = "worklist_event"
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    item_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    actor: str = Field(max_length=255)  # a user's email, "system" for re-evaluation, "token:<practice>"
+    kind: str = Field(max_length=16)  # note, status, assignee, due-date, dismissed, reopened, closed-by-data
+    old: Optional[str] = None
+    new: Optional[str] = None
+    text: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class AuditLog(SQLModel, table=True):
+    """Who viewed or changed which patient."""
+
+    __tablename__ = "audit_log"
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    actor: str = Field(max_length=255)
+    action: str = Field(max_length=16)  # view, change
+    practice_id: Optional[str] = Field(default=None, max_length=64)
+    patient_id: Optional[str] = Field(default=None, max_length=64)
+    path: str = Field(max_length=512)

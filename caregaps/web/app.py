@@ -11,9 +11,10 @@ from caregaps.config import Settings, get_settings
 from caregaps.db import make_engine, migrate
 from caregaps.fhir.outcome import error
 from caregaps.ingest.runner import JobRunner
-from caregaps.web import api, fhir_ingest, fhir_measures, pages
+from caregaps.web import api, fhir_ingest, fhir_measures, pages, worklist_api
 from caregaps.web.deps import AuthError, RequestTooLarge
 from caregaps.web.limits import BodyLimit
+from caregaps.web.sessions import Throttle, secret_key
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,6 +25,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         migrate(engine)
         app.state.engine, app.state.settings = engine, settings
+        app.state.secret_key = secret_key(settings.secret_key, settings.data_dir)
+        app.state.throttle = Throttle()
         app.state.runner = JobRunner(engine, settings.ingest_batch_size, settings.ingest_workers)
         app.state.runner.resume_unfinished()
         yield
@@ -35,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(fhir_ingest.router)
     app.include_router(fhir_measures.router)
     app.include_router(api.router)
+    app.include_router(worklist_api.router)
     app.include_router(pages.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 

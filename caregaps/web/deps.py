@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from caregaps.config import Settings
 from caregaps.models import Practice
@@ -42,3 +44,39 @@ def token_practice(request: Request, engine: Annotated[Engine, Depends(get_engin
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PracticeDep = Annotated[Practice, Depends(token_practice)]
+
+
+@dataclass
+class Viewer:
+    """Who is asking and which practices they may see (a signed-in user, or a practice token)."""
+
+    actor: str
+    practices: list[str]
+    user_id: int | None = None
+    role: str | None = None
+    session: dict | None = None
+
+
+def session_user(request: Request, engine: Engine):
+    from caregaps.models import User
+    from caregaps.web.sessions import COOKIE, read_cookie
+
+    data = read_cookie(request.app.state.secret_key, request.cookies.get(COOKIE))
+    if data is None:
+        return None, None
+    with Session(engine) as s:
+        user = s.get(User, data["uid"])
+    return (user, data) if user is not None and user.active else (None, None)
+
+
+def viewer(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Viewer:
+    from caregaps.users import practices_of
+
+    user, data = session_user(request, engine)
+    if user is not None:
+        return Viewer(user.email, practices_of(engine, user), user.id, user.role, data)
+    practice = token_practice(request, engine)
+    return Viewer(f"token:{practice.id}", [practice.id])
+
+
+ViewerDep = Annotated[Viewer, Depends(viewer)]

@@ -1,0 +1,74 @@
+"""Users, roles and practice memberships; passwords hashed with scrypt (a memory-hard KDF)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from caregaps.db import session
+from caregaps.models import Membership, Practice, User
+
+ROLES = ("admin", "quality-lead", "care-manager", "practice-user")
+_N, _R, _P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if kind != "scrypt":
+        return False
+    check = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32)
+    return hmac.compare_digest(check, base64.b64decode(digest))
+
+
+def add_user(engine: Engine, email: str, name: str, role: str, password: str, practices: list[str]) -> User:
+    """A new user with memberships; ValueError for a bad role, a short password or an unknown practice."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if len(password) < 10:
+        raise ValueError("password: at least 10 characters")
+    with session(engine) as s:
+        if s.exec(select(User).where(User.email == email.lower())).first():
+            raise ValueError(f"a user {email!r} already exists")
+        for pid in practices:
+            if s.get(Practice, pid) is None:
+                raise ValueError(f"no practice {pid!r}")
+        user = User(email=email.lower(), name=name, role=role, password_hash=hash_password(password))
+        s.add(user)
+        s.flush()
+        for pid in practices:
+            s.add(Membership(user_id=user.id, practice_id=pid))
+        s.commit()
+        s.refresh(user)
+        return user
+
+
+def authenticate(engine: Engine, email: str, password: str) -> User | None:
+    with session(engine) as s:
+        user = s.exec(select(User).where(User.email == email.lower(), User.active)).first()
+    if user is None:
+        hash_password(password)  # the same work either way: no timing hint that the email exists
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
+def practices_of(engine: Engine, user: User) -> list[str]:
+    """The practices a user sees: every practice for an admin or quality lead, else memberships."""
+    with session(engine) as s:
+        if user.role in ("admin", "quality-lead"):
+            return list(s.exec(select(Practice.id).order_by(Practice.id)))
+        return list(s.exec(select(Membership.practice_id).where(Membership.user_id == user.id)
+                           .order_by(Membership.practice_id)))

@@ -1,0 +1,1 @@
+"""Care-manager worklists: priority, status rules, building them from runs, changing them."""

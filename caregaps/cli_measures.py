@@ -1,4 +1,4 @@
-"""`caregaps measures`, `evaluate`, `explain` and `report`: the measure engine from the command line."""
+"""`caregaps measures`, `evaluate`, `explain`, `report`, `risk` and `user`: the engine and its people from the command line."""
 
 from __future__ import annotations
 
@@ -186,3 +186,25 @@ def risk(practice_ids, model_id, as_of, show) -> None:
         for r, hcc in scored[:show]:
             hcc_text = f"HCC V28 {hcc.score:.3f}" if hcc else "HCC V28 n/a"
             click.echo(f"  {r.patient_id}  {r.tier:<6} {r.score:>3}  {hcc_text}  {', '.join(r.factors)}")
+
+
+@main.group()
+def user() -> None:
+    """People who sign in to the web app."""
+
+
+@user.command("add")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "quality-lead", "care-manager", "practice-user"]))
+@click.option("--practice", "practice_ids", multiple=True, help="A practice the user works for (repeatable).")
+@click.password_option(help="At least 10 characters (prompted when not given).")
+def user_add(email, name, role, practice_ids, password) -> None:
+    """Add a user with a role and practice memberships."""
+    from caregaps.users import add_user
+
+    try:
+        added = add_user(_engine(), email, name, role, password, list(practice_ids))
+    except ValueError as exc:
+        _fail(str(exc), errors.USAGE)
+    click.echo(f"added {added.email} ({added.role}) to {', '.join(practice_ids) or 'no practice'}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from caregaps.models import AuditLog, utcnow
@@ -53,6 +53,19 @@ def worklist(viewer: ViewerDep, engine: EngineDep, practice: str | None = None,
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
     return {"total": total, "page": page, "per_page": per_page, "items": items}
+
+
+@router.get("/patients/{practice_id}/{patient_id}", summary="The patient page's data: gaps, evidence, risk, timeline")
+def patient(practice_id: str, patient_id: str, request: Request, viewer: ViewerDep, engine: EngineDep) -> dict:
+    from caregaps.web.fhir_measures import catalog_of
+    from caregaps.worklist.patient_view import patient_view
+
+    view = patient_view(engine, catalog_of(request, engine), practice_id, patient_id) \
+        if practice_id in viewer.practices else None
+    if view is None:
+        raise HTTPException(404, f"no patient {patient_id} in your practices")
+    audit(engine, viewer.actor, "view", practice_id, patient_id, str(request.url.path))
+    return view
 
 
 @router.get("/{item_id}", summary="One worklist item with its history")

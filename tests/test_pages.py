@@ -1,0 +1,107 @@
+"""Signed-in pages over HTTP: sign-in with throttling, CSRF on every form, practice scoping,
+the worklist and patient pages, status and note changes, the audit log."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from caregaps.config import get_settings
+from caregaps.db import session
+from caregaps.engine.catalog import load_catalog
+from caregaps.engine.runs import run_measure
+from caregaps.models import AuditLog
+from caregaps.practices import add_practice
+from caregaps.users import add_user, hash_password, verify_password
+from caregaps.web.app import create_app
+from caregaps.web.sessions import Throttle, make_cookie, read_cookie
+from caregaps.worklist.sync import refresh_worklist
+from tests.measure_data import diabetic, load
+
+START, END, TODAY = date(2026, 1, 1), date(2026, 12, 31), date(2026, 11, 22)
+PASSWORD = "correct horse battery"
+
+
+def test_passwords_are_salted_scrypt_hashes():
+    one, two = hash_password(PASSWORD), hash_password(PASSWORD)
+    assert one != two and one.startswith("scrypt$") and PASSWORD not in one
+    assert verify_password(PASSWORD, one) and not verify_password("wrong password!", one)
+
+
+def test_session_cookies_are_signed_and_expire():
+    cookie = make_cookie(b"k" * 32, 7, now=1000)
+    assert read_cookie(b"k" * 32, cookie, now=1001)["uid"] == 7
+    assert read_cookie(b"x" * 32, cookie, now=1001) is None  # another key: forged
+    assert read_cookie(b"k" * 32, cookie.replace(".", "x."), now=1001) is None
+    assert read_cookie(b"k" * 32, cookie, now=1000 + 13 * 3600) is None
+
+
+def test_throttle_blocks_after_five_failures_for_the_window():
+    throttle = Throttle(limit=5, window=900)
+    for i in range(5):
+        assert not throttle.blocked("email:a", now=i)
+        throttle.failed("email:a", now=i)
+    assert throttle.blocked("email:a", now=10) and not throttle.blocked("email:b", now=10)
+    assert not throttle.blocked("email:a", now=1000)
+
+
+@pytest.fixture
+def web(engine, database_url, tmp_path):
+    add_practice(engine, "p1", "Riverside", "UTC")
+    add_practice(engine, "p2", "Lakeside", "UTC")
+    load(engine, "p1", diabetic("alice", 9.5) + diabetic("bob", None), tmp_path)
+    load(engine, "p2", diabetic("carol", 12.0), tmp_path)
+    measure = load_catalog().get("CMS122")
+    for pid in ("p1", "p2"):
+        run_measure(engine, measure, pid, START, END, as_of=TODAY)
+        refresh_worklist(engine, pid, START, END, TODAY)
+    add_user(engine, "nurse@example.org", "Nurse Joy", "care-manager", PASSWORD, ["p1"])
+    settings = get_settings(database_url=database_url, data_dir=tmp_path / "var")
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def _signin(client, password=PASSWORD):
+    return client.post("/signin", data={"email": "nurse@example.org", "password": password}, follow_redirects=False)
+
+
+def _csrf(html: str) -> str:
+    return html.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+def test_pages_need_sign_in_and_show_only_the_users_practices(web, engine):
+    assert web.get("/worklist", follow_redirects=False).headers["location"] == "/signin"
+    assert _signin(web, "wrong password!").status_code == 401
+    signed = _signin(web)
+    assert signed.status_code == 303 and "httponly" in signed.headers["set-cookie"].lower()
+    page = web.get("/worklist").text
+    assert "alice" in page and "bob" in page and "carol" not in page
+    assert web.get("/patients/p2/carol").status_code == 404
+    assert web.get("/api/worklist/patients/p2/carol").status_code == 404  # the JSON twin too
+    assert web.get("/api/worklist").json()["total"] == 2
+    with session(engine) as s:
+        assert not s.exec(select(AuditLog).where(AuditLog.patient_id == "carol")).all()
+
+
+def test_status_and_note_changes_need_csrf_and_are_kept(web, engine):
+    _signin(web)
+    page = web.get("/patients/p1/alice").text
+    assert "Lowest Glycemic Status Reading on Most Recent Day: 9.5 % on Mar 2, 2026" in page
+    item_id = int(page.split('action="/worklist/', 1)[1].split('"', 1)[0])
+    refused = web.post(f"/worklist/{item_id}", data={"status": "in-progress", "note": "x"}, follow_redirects=False)
+    assert refused.status_code == 403
+    saved = web.post(f"/worklist/{item_id}", data={"csrf": _csrf(page), "status": "in-progress",
+                                                   "note": "Left a voicemail"}, follow_redirects=True)
+    assert "Left a voicemail" in saved.text and 'id="item-status">in-progress<' in saved.text
+    with session(engine) as s:
+        actions = {(a.action, a.patient_id) for a in s.exec(select(AuditLog))}
+    assert ("view", "alice") in actions and ("change", "alice") in actions
+
+
+def test_sign_in_is_throttled(web):
+    for _ in range(5):
+        assert _signin(web, "wrong password!").status_code == 401
+    assert _signin(web).status_code == 429

@@ -124,6 +124,8 @@ class ResourceReference(SQLModel, table=True):
     __tablename__ = "resource_reference"
     __table_args__ = (
         Index("ix_ref_source", "practice_id", "source_type", "source_id"),
+        # medicationReference lookups; few distinct keys, so bulk inserts append within each key
+        Index("ix_ref_path", "practice_id", "path", "source_type"),
     )
     id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
     practice_id: str = Field(max_length=64)

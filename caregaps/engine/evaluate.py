@@ -17,7 +17,7 @@ from caregaps.engine.compiler import COLUMNS, EVENTS, PATIENT, Compiler
 from caregaps.engine.gaps import gap_status, proportion_membership
 from caregaps.engine.language import KINDS, Query
 from caregaps.engine.period import Period
-from caregaps.engine.references import query_order
+from caregaps.engine.references import query_order, reachable
 
 _EVENTS_INDEX = Index("ix_cg_events", EVENTS.c.def_id, EVENTS.c.patient_id)
 
@@ -59,13 +59,27 @@ def fill_queries(conn: Connection, compiler: Compiler, names: list[str]) -> None
         conn.execute(insert(EVENTS).from_select(COLUMNS, compiler.query(name)))
 
 
-def _needed(measure: Measure) -> list[str]:
-    """Every query the populations, evidence and data check read, in dependency order."""
-    return [n for n in query_order(measure.definitions, KINDS)]
+def _needed(measure: Measure, roots: list[str]) -> list[str]:
+    """The queries the roots read, in dependency order."""
+    used = reachable(measure.definitions, measure.populations, roots)
+    return [n for n in query_order(measure.definitions, KINDS) if n in used]
 
 
-def _populations(conn: Connection, compiler: Compiler, measure: Measure, practice_id: str) -> dict[str, dict]:
-    labels = {code: f"p{i}" for i, code in enumerate(measure.populations)}
+def _main_roots(measure: Measure) -> list[str]:
+    roots = list(measure.populations) + list(measure.evidence)
+    if measure.data and not _reads_facts(measure, measure.data):
+        roots.append(measure.data)
+    return roots
+
+
+def _reads_facts(measure: Measure, name: str) -> bool:
+    query = measure.definitions[name]
+    return not query.sources and query.source in KINDS and not query.time
+
+
+def _populations(conn: Connection, compiler: Compiler, measure: Measure, practice_id: str,
+                 codes: list[str] | None = None) -> dict[str, dict]:
+    labels = {code: f"p{i}" for i, code in enumerate(codes or measure.populations)}
     columns = [compiler.condition(measure.populations[code].test).label(labels[code]) for code in labels]
     rows = conn.execute(select(PATIENT.c.resource_id, *columns).where(PATIENT.c.practice_id == practice_id))
     return {row[0]: {code: bool(row[i + 1]) for i, code in enumerate(labels)} for row in rows}
@@ -99,16 +113,19 @@ def _dt(value) -> datetime | None:
 def _practice_has_data(conn: Connection, compiler: Compiler, measure: Measure) -> bool:
     if not measure.data:
         return True
+    if _reads_facts(measure, measure.data):  # one matching fact is enough: no need to collect them all
+        return conn.execute(compiler.query(measure.data).limit(1)).first() is not None
     found = conn.execute(select(EVENTS.c.fact_id).where(EVENTS.c.def_id == compiler.def_id(measure.data)).limit(1))
     return found.first() is not None
 
 
-def run_measure(conn: Connection, measure: Measure, period: Period, practice_id: str) -> dict[str, dict]:
-    """Raw population criteria per patient (before the proportion nesting rules)."""
+def run_measure(conn: Connection, measure: Measure, period: Period, practice_id: str,
+                codes: list[str] | None = None) -> dict[str, dict]:
+    """Raw criteria per patient of the populations `codes` (default all), before nesting rules."""
     prepare(conn)
     compiler = Compiler(measure.definitions, measure.populations, period, practice_id)
-    fill_queries(conn, compiler, _needed(measure))
-    return _populations(conn, compiler, measure, practice_id)
+    fill_queries(conn, compiler, _needed(measure, codes or list(measure.populations)))
+    return _populations(conn, compiler, measure, practice_id, codes)
 
 
 def evaluate(conn: Connection, measure: Measure, period: Period, practice_id: str,
@@ -116,13 +133,13 @@ def evaluate(conn: Connection, measure: Measure, period: Period, practice_id: st
     """Every patient of the practice: populations, gap status, evidence, data-gap flag."""
     prepare(conn)
     compiler = Compiler(measure.definitions, measure.populations, period, practice_id)
-    fill_queries(conn, compiler, _needed(measure))
+    fill_queries(conn, compiler, _needed(measure, _main_roots(measure)))
     raw = _populations(conn, compiler, measure, practice_id)
     evidence = _evidence(conn, compiler, measure)
     has_data = _practice_has_data(conn, compiler, measure)
     today: dict[str, dict] = {}
     if as_of is not None and as_of < period.end and not measure.inverse:
-        today = run_measure(conn, measure, period.as_of(as_of), practice_id)
+        today = run_measure(conn, measure, period.as_of(as_of), practice_id, ["numerator"])
     results = []
     for patient_id, criteria in sorted(raw.items()):
         membership = proportion_membership(criteria)

@@ -138,3 +138,17 @@ def query_order(definitions: dict, kinds: set[str]) -> list[str]:
     for name in definitions:
         visit(name)
     return order
+
+
+def reachable(definitions: dict, populations: dict, roots: list[str]) -> set[str]:
+    """Every definition (query or condition) that the named roots read, directly or not."""
+    everything = {**definitions, **populations}
+    seen: set[str] = set()
+    stack = [r for r in roots if r in everything]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        stack.extend(n for n in _uses(everything[name]) if n in everything and n not in seen)
+    return seen

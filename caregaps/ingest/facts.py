@@ -9,9 +9,10 @@ MedicationRequest.medicationCodeableConcept, Immunization.vaccineCode, ...).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, time, timezone, tzinfo
 
 from caregaps.ingest import elements as el
+from caregaps.ingest import medperiod
 from caregaps.ingest.problems import Problem
 
 
@@ -114,6 +115,8 @@ def extract(resource: dict, rtype: str, tz: tzinfo) -> Extracted:
     if spec.end:
         end = el.when(resource, rtype, spec.end, tz)[1]
     status = _status(resource, rtype, spec)
+    if rtype == "MedicationRequest" and start is not None:
+        end = _medication_period_end(resource, start, tz) or end
     if rtype == "Observation" and status == "cancelled" and start is None and resource.get("issued") is not None:
         start, end = el.when(resource, rtype, ("issued",), tz)  # a not-done record is dated by issue
     fact = FactRow(spec.kind, patient_id, None, start, end, status=status,
@@ -134,6 +137,26 @@ def extract(resource: dict, rtype: str, tz: tzinfo) -> Extracted:
             if (target := el.reference(ref, f"{rtype}.{name}")) is not None:
                 out.references.append((name if i == 0 else f"{name}[{i}]", *target))
     return out
+
+
+def _medication_period_end(resource: dict, start: datetime, tz: tzinfo) -> datetime | None:
+    """The end of the days the request supplies (see medperiod); None when it does not say."""
+    local = start.replace(tzinfo=timezone.utc).astimezone(tz)
+    last = datetime.combine(local.date(), time(23, 59, 59, 999999), tz).astimezone(timezone.utc).replace(tzinfo=None)
+    bounds = (((_first(resource.get("dosageInstruction")).get("timing") or {}).get("repeat") or {})
+              .get("boundsPeriod"))
+    bounds_end = None
+    if isinstance(bounds, dict) and "end" in bounds:
+        try:
+            bounds_end = el.interval(bounds["end"], "MedicationRequest.dosageInstruction[0].timing.repeat.boundsPeriod.end",
+                                     tz)[1]
+        except Problem:
+            bounds_end = None
+    return medperiod.period_end(resource, start, last, bounds_end)
+
+
+def _first(value: object) -> dict:
+    return value[0] if isinstance(value, list) and value and isinstance(value[0], dict) else {}
 
 
 def _has_choice(resource: dict, prefix: str) -> bool:

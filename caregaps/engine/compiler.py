@@ -53,6 +53,7 @@ class Compiler:
         self.period, self.practice_id = period, practice_id
         self.offset = period.utc_offset_minutes()
         self.ids: dict[str, int] = {}
+        self.inline: set[str] = set()  # queries read only as another's source: never stored
 
     def def_id(self, name: str) -> int:
         return self.ids.setdefault(name, len(self.ids) + 1)
@@ -60,6 +61,11 @@ class Compiler:
     # -- queries ---------------------------------------------------------------------------
     def query(self, name: str):
         """The SELECT whose rows (in COLUMNS order) are the events of query `name`."""
+        final = self.rows(name).subquery(f"q_{self.def_id(name)}")
+        return select(literal(self.def_id(name)).label("def_id"), *[final.c[c] for c in COLUMNS[1:]])
+
+    def rows(self, name: str):
+        """The events of query `name` without its number (COLUMNS but def_id)."""
         q: Query = self.definitions[name]
         n = self.def_id(name)
         rows = self._source(q).subquery(f"src_{n}")
@@ -86,13 +92,11 @@ class Compiler:
             chosen = self._component(chosen.subquery(f"comp_{n}"), q.component)
         if q.pick:
             chosen = self._pick(chosen.subquery(f"pick_{n}"), q)
-        final = chosen.subquery(f"q_{n}")
-        return select(literal(n).label("def_id"), *[final.c[c] for c in COLUMNS[1:]])
+        return chosen
 
     def _source(self, q: Query):
         if q.sources:
-            ids = [self.def_id(source) for source in q.sources]
-            return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id.in_(ids)).distinct()
+            return union(*[self._read(source) for source in q.sources])
         if q.source in KINDS:
             columns = [FACT.c.patient_id, FACT.c.id.label("fact_id"), FACT.c.resource_type, FACT.c.resource_id,
                        FACT.c.start, FACT.c.end, FACT.c.value_num, FACT.c.value_unit, FACT.c.status, FACT.c.kind]
@@ -107,7 +111,13 @@ class Compiler:
             ids = union(ids, self._fact_ids_via_medication(q.source, q.codes["code"]))
             matched = select(ids.subquery().c.fact_id.label("id")).distinct().subquery(f"coded_{self.def_id(q.name)}")
             return select(*columns).select_from(matched.join(FACT, FACT.c.id == matched.c.id)).where(*where)
-        return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id == self.def_id(q.source))
+        return self._read(q.source)
+
+    def _read(self, name: str):
+        """Another query's events: computed inline when it is used only here, else its stored rows."""
+        if name in self.inline:
+            return self.rows(name)
+        return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id == self.def_id(name))
 
     def _age_at_event(self, rows, low: int | None, high: int | None, on: str):
         """The patient's age in whole years on the event's local (start or end) day is within [low, high]."""

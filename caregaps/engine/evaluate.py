@@ -17,7 +17,7 @@ from caregaps.engine.compiler import COLUMNS, EVENTS, PATIENT, Compiler
 from caregaps.engine.gaps import gap_status, proportion_membership
 from caregaps.engine.language import KINDS, Query
 from caregaps.engine.period import Period
-from caregaps.engine.references import query_order, reachable
+from caregaps.engine.references import inlinable, query_order, reachable
 
 _EVENTS_INDEX = Index("ix_cg_events", EVENTS.c.def_id, EVENTS.c.patient_id)
 
@@ -59,10 +59,13 @@ def fill_queries(conn: Connection, compiler: Compiler, names: list[str]) -> None
         conn.execute(insert(EVENTS).from_select(COLUMNS, compiler.query(name)))
 
 
-def _needed(measure: Measure, roots: list[str]) -> list[str]:
-    """The queries the roots read, in dependency order."""
+def _needed(measure: Measure, roots: list[str], compiler: Compiler | None = None) -> list[str]:
+    """The queries the roots read, in dependency order, less those the compiler will inline."""
     used = reachable(measure.definitions, measure.populations, roots)
-    return [n for n in query_order(measure.definitions, KINDS) if n in used]
+    if compiler is not None:
+        keep = set(measure.evidence) | ({measure.data} if measure.data else set())
+        compiler.inline = inlinable(measure.definitions, measure.populations, used, keep)
+    return [n for n in query_order(measure.definitions, KINDS) if n in used and n not in getattr(compiler, "inline", ())]
 
 
 def _main_roots(measure: Measure) -> list[str]:
@@ -124,7 +127,7 @@ def run_measure(conn: Connection, measure: Measure, period: Period, practice_id:
     """Raw criteria per patient of the populations `codes` (default all), before nesting rules."""
     prepare(conn)
     compiler = Compiler(measure.definitions, measure.populations, period, practice_id)
-    fill_queries(conn, compiler, _needed(measure, codes or list(measure.populations)))
+    fill_queries(conn, compiler, _needed(measure, codes or list(measure.populations), compiler))
     return _populations(conn, compiler, measure, practice_id, codes)
 
 
@@ -133,7 +136,7 @@ def evaluate(conn: Connection, measure: Measure, period: Period, practice_id: st
     """Every patient of the practice: populations, gap status, evidence, data-gap flag."""
     prepare(conn)
     compiler = Compiler(measure.definitions, measure.populations, period, practice_id)
-    fill_queries(conn, compiler, _needed(measure, _main_roots(measure)))
+    fill_queries(conn, compiler, _needed(measure, _main_roots(measure), compiler))
     raw = _populations(conn, compiler, measure, practice_id)
     evidence = _evidence(conn, compiler, measure)
     has_data = _practice_has_data(conn, compiler, measure)

@@ -152,3 +152,20 @@ def reachable(definitions: dict, populations: dict, roots: list[str]) -> set[str
         seen.add(name)
         stack.extend(n for n in _uses(everything[name]) if n in everything and n not in seen)
     return seen
+
+
+def inlinable(definitions: dict, populations: dict, names: set[str], keep: set[str]) -> set[str]:
+    """Queries among `names` that exactly one other query reads as its source and nothing else
+    reads (no condition, time phrase, evidence or data check): they need not be stored."""
+    as_source: dict[str, int] = {}
+    elsewhere: set[str] = set(keep)
+    for name in names | set(populations):
+        definition = definitions.get(name) or populations.get(name)
+        if isinstance(definition, Query):
+            for source in definition.sources or (definition.source,):
+                as_source[source] = as_source.get(source, 0) + 1
+            for test in definition.time + definition.time_not:
+                elsewhere |= test.queries
+        elif definition is not None:
+            elsewhere |= _condition_uses(definition.test)
+    return {n for n in names if isinstance(definitions.get(n), Query) and as_source.get(n) == 1 and n not in elsewhere}

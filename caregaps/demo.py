@@ -20,6 +20,8 @@ from caregaps.models import Practice, utcnow
 from caregaps.practices import add_practice, create_token
 from caregaps.quality import practice_quality
 from caregaps.terminology import load_valuesets
+from caregaps.users import ensure_user
+from caregaps.worklist.sync import refresh_worklist
 
 
 def load_samples(engine: Engine, samples: Path, echo: Callable[[str], None] = print) -> dict[str, str]:
@@ -42,8 +44,12 @@ def load_samples(engine: Engine, samples: Path, echo: Callable[[str], None] = pr
              f" (caregaps quality --practice {spec['id']})")
         tokens[spec["id"]] = create_token(engine, spec["id"], label="demo")
     evaluate_all(engine, list(tokens), echo)
+    accounts = demo_worklists(engine, list(tokens), echo)
     first = next(iter(tokens))
-    echo("\nOpen http://127.0.0.1:8000/ (home), http://127.0.0.1:8000/docs (API).")
+    echo("\nOpen http://127.0.0.1:8000/worklist and sign in:")
+    for email, password in accounts.items():
+        echo(f"  {email}  password {password}")
+    echo("http://127.0.0.1:8000/docs has the API.")
     echo(f"A token for practice {first}: {tokens[first]}")
     echo(f"  curl -H 'Authorization: Bearer {tokens[first]}' http://127.0.0.1:8000/api/quality")
     echo(f"  curl -H 'Authorization: Bearer {tokens[first]}' "
@@ -75,6 +81,16 @@ def evaluate_all(engine: Engine, practice_ids: list[str], echo: Callable[[str], 
         high = sum(r.tier == "high" for r, _ in scored)
         rising = sum(r.tier == "rising" for r, _ in scored)
         echo(f"  {pid}: {high} high, {rising} rising, {len(scored) - high - rising} low (caregaps risk --practice {pid})")
+
+
+def demo_worklists(engine: Engine, practice_ids: list[str], echo: Callable[[str], None] = print) -> dict[str, str]:
+    """Fill each practice's worklist and create the demo accounts; their (fresh) passwords."""
+    year = date.today().year
+    for pid in practice_ids:
+        counts = refresh_worklist(engine, pid, date(year, 1, 1), date(year, 12, 31), date.today())
+        echo(f"  worklist {pid}: {counts['created']} new, {counts['updated']} updated")
+    return {"care@caregaps.local": ensure_user(engine, "care@caregaps.local", "Casey Care", "care-manager", practice_ids),
+            "admin@caregaps.local": ensure_user(engine, "admin@caregaps.local", "Avery Admin", "admin", [])}
 
 
 def quality_summary(engine: Engine, practice_id: str) -> str:

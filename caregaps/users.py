@@ -72,3 +72,23 @@ def practices_of(engine: Engine, user: User) -> list[str]:
             return list(s.exec(select(Practice.id).order_by(Practice.id)))
         return list(s.exec(select(Membership.practice_id).where(Membership.user_id == user.id)
                            .order_by(Membership.practice_id)))
+
+
+def ensure_user(engine: Engine, email: str, name: str, role: str, practices: list[str]) -> str:
+    """Create the user (or reset an existing one's password) with these memberships; the new password."""
+    password = secrets.token_urlsafe(12)
+    with session(engine) as s:
+        user = s.exec(select(User).where(User.email == email.lower())).first()
+        if user is None:
+            user = User(email=email.lower(), name=name, role=role, password_hash=hash_password(password))
+            s.add(user)
+            s.flush()
+        else:
+            user.password_hash, user.role, user.active = hash_password(password), role, True
+            s.add(user)
+        have = set(s.exec(select(Membership.practice_id).where(Membership.user_id == user.id)))
+        for pid in practices:
+            if pid not in have:
+                s.add(Membership(user_id=user.id, practice_id=pid))
+        s.commit()
+    return password

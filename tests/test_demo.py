@@ -12,6 +12,7 @@ from caregaps.cli import main
 from caregaps.db import session
 from caregaps.demo import load_samples
 from caregaps.models import Patient, Practice
+from caregaps.users import authenticate
 from caregaps.practices import practice_for_token
 from caregaps.synth import write_population
 
@@ -31,6 +32,11 @@ def test_given_a_sample_folder_when_loaded_twice_then_practices_exist_and_second
     rates = [line for line in lines if line.startswith("  p1: ")]
     assert rates and all(m in rates[0] for m in ("CMS122", "CMS125", "CMS130", "CMS165", "CMS2"))
     assert any(line.startswith("  p1: ") and " high, " in line for line in lines)
+    login = next(line for line in lines if line.strip().startswith("care@caregaps.local"))
+    password = login.split("password ", 1)[1]
+    assert authenticate(engine, "care@caregaps.local", password) is not None
+    from caregaps.worklist.queries import Filters, list_items
+    assert list_items(engine, Filters(practices=["p1", "p2"]))[0] > 0
     again: list[str] = []
     load_samples(engine, tmp_path, echo=again.append)
     assert all(" 0 stored" in line for line in again if "stored" in line)

@@ -17,7 +17,7 @@ import operator
 from datetime import datetime
 
 from sqlalchemy import (BigInteger, Column, DateTime, Float, Integer, MetaData, String, Table, and_, case,
-                        exists, false, func, literal, not_, null, or_, select, true, union)
+                        exists, false, func, literal, not_, null, or_, select, true, union, union_all)
 
 from caregaps.engine.language import (KINDS, AllOf, Age, AnyOf, CodeRef, Count, Deceased, Exists, Not, Query, Ref,
                                       Sex, ValueTest)
@@ -96,7 +96,8 @@ class Compiler:
 
     def _source(self, q: Query):
         if q.sources:
-            return union(*[self._read(source) for source in q.sources])
+            # UNION ALL: a fact reached twice counts once everywhere it is read (counts are distinct)
+            return union_all(*[self._read(source) for source in q.sources])
         if q.source in KINDS:
             columns = [FACT.c.patient_id, FACT.c.id.label("fact_id"), FACT.c.resource_type, FACT.c.resource_id,
                        FACT.c.start, FACT.c.end, FACT.c.value_num, FACT.c.value_unit, FACT.c.status, FACT.c.kind]

@@ -105,3 +105,15 @@ def test_sign_in_is_throttled(web):
     for _ in range(5):
         assert _signin(web, "wrong password!").status_code == 401
     assert _signin(web).status_code == 429
+
+
+def test_fhir_routes_take_a_signed_in_user_and_only_their_practices(web):
+    _signin(web)
+    own = web.get("/fhir/Measure/CMS122/$evaluate-measure",
+                  params={"periodStart": "2026-01-01", "periodEnd": "2026-12-31", "reportType": "subject-list"})
+    assert own.status_code == 200
+    listed = [e["item"]["reference"] for c in own.json()["contained"] if c["id"] == "list-denominator"
+              for e in c["entry"]]
+    assert sorted(listed) == ["Patient/alice", "Patient/bob"]
+    other = web.get("/fhir/Measure/$care-gaps", params={"organization": "Organization/p2"})
+    assert other.status_code == 403

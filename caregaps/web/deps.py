@@ -80,3 +80,28 @@ def viewer(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> 
 
 
 ViewerDep = Annotated[Viewer, Depends(viewer)]
+
+
+def scoped_practice(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Practice:
+    """The one practice a FHIR request is about: the token's, or for a signed-in user the practice
+    named by `organization=Organization/<id>` (or their only one); 403 for a practice not theirs."""
+    from fastapi import HTTPException
+
+    from caregaps.users import practices_of
+
+    user, _ = session_user(request, engine)
+    if user is None:
+        return token_practice(request, engine)
+    allowed = practices_of(engine, user)
+    wanted = (request.query_params.get("organization") or "").partition("/")[2]
+    if not wanted and len(allowed) == 1:
+        wanted = allowed[0]
+    if not wanted:
+        raise HTTPException(400, "name the practice: organization=Organization/<practice id>")
+    if wanted not in allowed:
+        raise HTTPException(403, f"practice {wanted!r} is not one of yours")
+    with Session(engine) as s:
+        return s.get(Practice, wanted)
+
+
+ScopedPracticeDep = Annotated[Practice, Depends(scoped_practice)]

@@ -1,6 +1,7 @@
 """FHIR measure endpoints: Measure read/search, $evaluate-measure, and the DEQM $care-gaps operation.
 
-Every call is scoped to the practice of the bearer token: a token sees only its own patients.
+Every call is scoped to one practice: a bearer token's own, or for a signed-in user one of theirs
+(`organization=Organization/<id>`); nobody sees another practice's patients.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from caregaps.fhir.measurereport import individual_report, measure_resource, sub
 from caregaps.fhir.outcome import error
 from caregaps.models import Patient
 from caregaps.terminology import load_valuesets
-from caregaps.web.deps import EngineDep, PracticeDep
+from caregaps.web.deps import EngineDep, ScopedPracticeDep
 from caregaps.web.fhir_ingest import FHIR_JSON, fhir_response
 
 router = APIRouter(prefix="/fhir", tags=["FHIR measures"])
@@ -77,7 +78,7 @@ def _patient_id(subject: str | None) -> str | None:
 
 
 @router.get("/Measure", summary="Search the measures")
-def search_measures(request: Request, practice: PracticeDep, engine: EngineDep):
+def search_measures(request: Request, practice: ScopedPracticeDep, engine: EngineDep):
     catalog = catalog_of(request, engine)
     entries = [{"fullUrl": f"{request.base_url}fhir/Measure/{m.id}", "resource": measure_resource(m).model_dump(
         mode="json", exclude_none=True), "search": {"mode": "match"}} for m in catalog.measures.values()]
@@ -87,7 +88,7 @@ def search_measures(request: Request, practice: PracticeDep, engine: EngineDep):
 
 
 @router.get("/Measure/$care-gaps", summary="DEQM gaps in care: one document Bundle per patient")
-def care_gaps(request: Request, practice: PracticeDep, engine: EngineDep,
+def care_gaps(request: Request, practice: ScopedPracticeDep, engine: EngineDep,
               periodStart: str | None = None, periodEnd: str | None = None,
               status: Annotated[list[str] | None, Query()] = None, subject: str | None = None,
               organization: str | None = None, practitioner: str | None = None,
@@ -141,7 +142,7 @@ def _gaps_by_patient(engine, measures: list[Measure], practice_id: str, start: d
 
 
 @router.get("/Measure/{measure_id}", summary="Read a Measure by its CMS id (CMS122, ...)")
-def read_measure(measure_id: str, request: Request, practice: PracticeDep, engine: EngineDep):
+def read_measure(measure_id: str, request: Request, practice: ScopedPracticeDep, engine: EngineDep):
     try:
         return fhir_response(measure_resource(_measure(catalog_of(request, engine), measure_id)))
     except FhirError as exc:
@@ -150,7 +151,7 @@ def read_measure(measure_id: str, request: Request, practice: PracticeDep, engin
 
 @router.api_route("/Measure/{measure_id}/$evaluate-measure", methods=["GET", "POST"],
                   summary="Evaluate a measure for this practice (reportType subject, subject-list or population)")
-def evaluate_measure(measure_id: str, request: Request, practice: PracticeDep, engine: EngineDep,
+def evaluate_measure(measure_id: str, request: Request, practice: ScopedPracticeDep, engine: EngineDep,
                      periodStart: str | None = None, periodEnd: str | None = None,
                      reportType: str | None = None, subject: str | None = None):
     try:

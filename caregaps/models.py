@@ -305,7 +305,8 @@ class WorklistItem(SQLModel, table=True):
 
     __tablename__ = "worklist_item"
     __table_args__ = (UniqueConstraint("practice_id", "patient_id"),
-                      Index("ix_worklist_rank", "practice_id", "status", "priority"))
+                      Index("ix_worklist_rank", "practice_id", "status", "priority"),
+                      Index("ix_worklist_priority", "practice_id", "priority"))
     id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
     practice_id: str = Field(max_length=64)
     patient_id: str = Field(max_length=64)

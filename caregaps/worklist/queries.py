@@ -26,7 +26,8 @@ class Filters:
 
 
 def _where(f: Filters) -> list:
-    where = [ITEM.c.practice_id.in_(f.practices)]
+    # one practice as an equality, so its priority index also gives the order
+    where = [ITEM.c.practice_id == f.practices[0] if len(f.practices) == 1 else ITEM.c.practice_id.in_(f.practices)]
     if f.status:
         where.append(ITEM.c.status.in_(f.status))
     if f.tier:

@@ -38,6 +38,8 @@ EVENTS = Table(
     Column("status", String(32)), Column("kind", String(32)),
     prefixes=["TEMPORARY"],
 )
+CANDIDATES = Table("cg_candidates", MetaData(), Column("patient_id", String(64), primary_key=True),
+                   prefixes=["TEMPORARY"])
 COLUMNS = [c.name for c in EVENTS.c]
 DAWN, DOOM = datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59)
 RESOURCE_TYPES = {spec.kind: rtype for rtype, spec in SPECS.items()}
@@ -54,6 +56,7 @@ class Compiler:
         self.offset = period.utc_offset_minutes()
         self.ids: dict[str, int] = {}
         self.inline: set[str] = set()  # queries read only as another's source: never stored
+        self.candidates_only = False  # read only the facts of the patients in CANDIDATES
 
     def def_id(self, name: str) -> int:
         return self.ids.setdefault(name, len(self.ids) + 1)
@@ -102,6 +105,8 @@ class Compiler:
             columns = [FACT.c.patient_id, FACT.c.id.label("fact_id"), FACT.c.resource_type, FACT.c.resource_id,
                        FACT.c.start, FACT.c.end, FACT.c.value_num, FACT.c.value_unit, FACT.c.status, FACT.c.kind]
             where = [FACT.c.practice_id == self.practice_id, FACT.c.kind == q.source, FACT.c.component.is_(None)]
+            if self.candidates_only:
+                where.append(FACT.c.patient_id.in_(select(CANDIDATES.c.patient_id)))
             if not self._code_driven(q, q.name):
                 return select(*columns).where(*where)
             ids = self._coded_fact_ids("code", q.codes["code"])

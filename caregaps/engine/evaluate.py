@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Index, delete, func, insert, select
 
 from caregaps.engine.catalog import Measure
-from caregaps.engine.compiler import COLUMNS, EVENTS, PATIENT, Compiler
+from caregaps.engine.compiler import CANDIDATES, COLUMNS, EVENTS, PATIENT, Compiler
 from caregaps.engine.gaps import gap_status, proportion_membership
 from caregaps.engine.language import KINDS, Query
 from caregaps.engine.period import Period
@@ -123,10 +123,17 @@ def _practice_has_data(conn: Connection, compiler: Compiler, measure: Measure) -
 
 
 def run_measure(conn: Connection, measure: Measure, period: Period, practice_id: str,
-                codes: list[str] | None = None) -> dict[str, dict]:
-    """Raw criteria per patient of the populations `codes` (default all), before nesting rules."""
+                codes: list[str] | None = None, patients: list[str] | None = None) -> dict[str, dict]:
+    """Raw criteria per patient of the populations `codes` (default all), before nesting rules;
+    with `patients`, only their facts are read (the others' results are meaningless)."""
     prepare(conn)
     compiler = Compiler(measure.definitions, measure.populations, period, practice_id)
+    if patients is not None:
+        CANDIDATES.create(conn, checkfirst=True)
+        conn.execute(delete(CANDIDATES))
+        if patients:
+            conn.execute(insert(CANDIDATES), [{"patient_id": p} for p in patients])
+        compiler.candidates_only = True
     fill_queries(conn, compiler, _needed(measure, codes or list(measure.populations), compiler))
     return _populations(conn, compiler, measure, practice_id, codes)
 
@@ -142,7 +149,10 @@ def evaluate(conn: Connection, measure: Measure, period: Period, practice_id: st
     has_data = _practice_has_data(conn, compiler, measure)
     today: dict[str, dict] = {}
     if as_of is not None and as_of < period.end and not measure.inverse:
-        today = run_measure(conn, measure, period.as_of(as_of), practice_id, ["numerator"])
+        # only a denominator patient who is not (yet) in the numerator can have a prospective gap
+        open_now = [pid for pid, c in raw.items() if proportion_membership(c)["denominator"]
+                    and not proportion_membership(c)["numerator"]]
+        today = run_measure(conn, measure, period.as_of(as_of), practice_id, ["numerator"], open_now)
     results = []
     for patient_id, criteria in sorted(raw.items()):
         membership = proportion_membership(criteria)

@@ -92,3 +92,19 @@ def ensure_user(engine: Engine, email: str, name: str, role: str, practices: lis
                 s.add(Membership(user_id=user.id, practice_id=pid))
         s.commit()
     return password
+
+
+def set_memberships(engine: Engine, user_id: int, practices: list[str]) -> None:
+    """Replace a user's practices; ValueError for an unknown user or practice."""
+    with session(engine) as s:
+        if s.get(User, user_id) is None:
+            raise ValueError(f"no user {user_id}")
+        for pid in practices:
+            if s.get(Practice, pid) is None:
+                raise ValueError(f"no practice {pid!r}")
+        for membership in s.exec(select(Membership).where(Membership.user_id == user_id)):
+            s.delete(membership)
+        s.flush()
+        for pid in sorted(set(practices)):
+            s.add(Membership(user_id=user_id, practice_id=pid))
+        s.commit()

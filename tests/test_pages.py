@@ -117,3 +117,24 @@ def test_fhir_routes_take_a_signed_in_user_and_only_their_practices(web):
     assert sorted(listed) == ["Patient/alice", "Patient/bob"]
     other = web.get("/fhir/Measure/$care-gaps", params={"organization": "Organization/p2"})
     assert other.status_code == 403
+
+
+def test_admins_manage_users_and_memberships_and_others_cannot(web, engine):
+    from caregaps.users import practices_of
+
+    _signin(web)
+    assert web.get("/admin/users").status_code == 403
+    add_user(engine, "boss@example.org", "Boss", "admin", PASSWORD, [])
+    web.cookies.clear()
+    web.post("/signin", data={"email": "boss@example.org", "password": PASSWORD})
+    page = web.get("/admin/users").text
+    added = web.post("/admin/users", data={"csrf": _csrf(page), "email": "new@example.org", "name": "New",
+                                           "role": "care-manager", "password": "long enough pw", "practices": ["p2"]})
+    assert added.status_code == 200 and "new@example.org" in added.text
+    from caregaps.users import authenticate
+    new = authenticate(engine, "new@example.org", "long enough pw")
+    assert practices_of(engine, new) == ["p2"]
+    web.post(f"/admin/users/{new.id}/practices", data={"csrf": _csrf(page), "practices": ["p1", "p2"]})
+    assert practices_of(engine, new) == ["p1", "p2"]
+    forged = web.post(f"/admin/users/{new.id}/practices", data={"practices": []})
+    assert forged.status_code == 403 and practices_of(engine, new) == ["p1", "p2"]

@@ -17,7 +17,7 @@ from sqlmodel import select
 from caregaps.db import session
 from caregaps.models import Membership, Practice, User, utcnow
 from caregaps.quality import practice_quality
-from caregaps.users import ROLES, add_user, authenticate, practices_of
+from caregaps.users import ROLES, add_user, authenticate, practices_of, set_memberships
 from caregaps.web.deps import EngineDep, session_user
 from caregaps.web.fhir_measures import catalog_of
 from caregaps.web.pages import templates
@@ -187,6 +187,17 @@ async def add_user_page(request: Request, engine: EngineDep):
     try:
         add_user(engine, str(form.get("email", "")), str(form.get("name", "")), str(form.get("role", "")),
                  str(form.get("password", "")), [str(p) for p in form.getlist("practices")])
+    except ValueError as exc:
+        return RedirectResponse("/admin/users?" + urlencode({"error": str(exc)}), status_code=303)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/practices")
+async def memberships_page(user_id: int, request: Request, engine: EngineDep):
+    ctx = _admin(request, engine)
+    form = await _form(request, ctx)
+    try:
+        set_memberships(engine, user_id, [str(p) for p in form.getlist("practices")])
     except ValueError as exc:
         return RedirectResponse("/admin/users?" + urlencode({"error": str(exc)}), status_code=303)
     return RedirectResponse("/admin/users", status_code=303)

@@ -138,3 +138,40 @@ def test_admins_manage_users_and_memberships_and_others_cannot(web, engine):
     assert practices_of(engine, new) == ["p1", "p2"]
     forged = web.post(f"/admin/users/{new.id}/practices", data={"practices": []})
     assert forged.status_code == 403 and practices_of(engine, new) == ["p1", "p2"]
+
+
+OTHER_PRACTICE_ROUTES = [  # (method, path, params): each must not show p2's patient carol to a p1 user
+    ("GET", "/patients/p2/carol", None),
+    ("GET", "/practices/p2/quality", None),
+    ("GET", "/worklist?practice=p2", None),
+    ("GET", "/api/worklist?practice=p2", None),
+    ("GET", "/api/worklist/patients/p2/carol", None),
+    ("GET", "/fhir/Measure/CMS122/$evaluate-measure?subject=Patient/carol", None),
+    ("GET", "/fhir/Measure/CMS122/$evaluate-measure?organization=Organization/p2&reportType=subject-list", None),
+    ("GET", "/fhir/Measure/$care-gaps?organization=Organization/p2", None),
+    ("GET", "/fhir/Measure/$care-gaps?subject=Patient/carol", None),
+]
+
+
+@pytest.mark.parametrize("method, path, params", OTHER_PRACTICE_ROUTES)
+def test_every_route_keeps_a_user_to_their_practices(web, method, path, params):
+    _signin(web)
+    response = web.request(method, path, params=params)
+    assert response.status_code in (200, 400, 403, 404)
+    if response.status_code == 200:  # a list that may not include her (errors may echo the id asked for)
+        assert "carol" not in response.text
+    if path.startswith("/worklist"):
+        assert response.status_code == 200 and "alice" not in response.text  # p2 is not theirs: nothing listed
+
+
+def test_worklist_items_of_another_practice_are_not_found(web, engine):
+    from caregaps.worklist.queries import Filters, list_items
+
+    _signin(web)
+    _, theirs = list_items(engine, Filters(practices=["p2"]))
+    item_id = theirs[0]["id"]
+    page = web.get("/worklist").text
+    assert web.get(f"/api/worklist/{item_id}").status_code == 404
+    assert web.patch(f"/api/worklist/{item_id}", json={"note": "x"}).status_code == 404
+    assert web.post(f"/worklist/{item_id}", data={"csrf": _csrf(page), "note": "x"}).status_code == 404
+    assert web.post("/worklist/assign", data={"csrf": _csrf(page), "item_ids": [str(item_id)]}).status_code == 404

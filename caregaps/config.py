@@ -24,6 +24,25 @@ class Settings(BaseSettings):
     secure_cookies: bool = False  # set true behind HTTPS so session cookies are Secure
     host: str = "127.0.0.1"
     port: int = 8000
+    web_workers: int = 1  # uvicorn worker processes for `caregaps serve`
+
+    # delivery of worklists (email over SMTP, webhooks) and the scheduler that sends them
+    public_url: str = "http://127.0.0.1:8000"  # links in delivered worklists point here
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025  # mailpit's SMTP port
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "none"  # none, starttls or ssl
+    smtp_timeout: float = 30
+    mail_from: str = "caregaps <caregaps@localhost>"
+    scheduler: str = "embedded"  # embedded: runs inside `caregaps serve`; off: run `caregaps scheduler`
+    scheduler_tick_seconds: float = 30  # how often the scheduler looks for due deliveries
+    scheduler_lease_seconds: float = 90  # a scheduler that stops renewing its lease is replaced after this
+    reevaluate_at: str = "01:00"  # local time (each practice's timezone) of the nightly re-evaluation
+    delivery_retry_seconds: float = 60  # first retry after this, doubling each time
+    delivery_max_attempts: int = 6
+    delivery_concurrency: int = 8  # deliveries sent at once
+    webhook_timeout: float = 30
 
     @property
     def import_dir(self) -> Path:

@@ -186,16 +186,24 @@ def synth(patients: int, practices: int, seed: int, out: Path, fmt: str) -> None
 @main.command()
 @click.option("--host", default=None, help="Default CAREGAPS_HOST or 127.0.0.1.")
 @click.option("--port", default=None, type=int, help="Default CAREGAPS_PORT or 8000.")
-def serve(host: str | None, port: int | None) -> None:
+@click.option("--workers", default=None, type=click.IntRange(min=1), help="Worker processes; default CAREGAPS_WEB_WORKERS or 1.")
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the web app and the FHIR API."""
     import uvicorn
 
     from caregaps.config import get_settings
     from caregaps.web.app import create_app
+    from caregaps.web.sessions import secret_key
 
     settings = get_settings()
     _engine()
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    workers = workers or settings.web_workers
+    where = {"host": host or settings.host, "port": port or settings.port}
+    if workers == 1:
+        uvicorn.run(create_app(settings), **where)
+        return
+    secret_key(settings.secret_key, settings.data_dir)  # made once here, so every worker reads the same key
+    uvicorn.run("caregaps.web.asgi:create", factory=True, workers=workers, **where)
 
 
 @main.command()

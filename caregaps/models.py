@@ -350,3 +350,8 @@ class AuditLog(SQLModel, table=True):
     practice_id: Optional[str] = Field(default=None, max_length=64)
     patient_id: Optional[str] = Field(default=None, max_length=64)
     path: str = Field(max_length=512)
+
+
+# Delivery tables live with the concept they serve; imported here so every table is registered.
+from caregaps.delivery.models import (  # noqa: E402,F401
+    Delivery, DeliveryAttempt, DeliveryChannel, DeliverySchedule, SchedulerLease)

@@ -1,0 +1,1 @@
+"""Worklist delivery: schedules, channels (email, webhook), content, and the exactly-once log."""

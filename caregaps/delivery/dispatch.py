@@ -1,0 +1,188 @@
+"""Exactly-once delivery: record what is due, claim it, send it, and log every attempt.
+
+1. `record_due` writes one `delivery` row per (practice, channel, slot) that is due, and nothing
+   if the row exists: the unique key makes a second scheduler, a restart or a rerun harmless, and
+   only the latest missed slot is recorded after downtime.
+2. `claim_due` moves a row from pending to sending with a claim that lasts `claim_seconds`,
+   in one conditional UPDATE: two senders can never both win it. The attempt is logged in the
+   same transaction, before anything leaves the machine.
+3. `send_claimed` sends it and marks it sent, or schedules a retry with exponential backoff
+   (retry_seconds x 2^(attempt-1)) until `max_attempts`, then marks it failed.
+
+A sender that dies after recording and before sending leaves a claim that expires; the next
+pass claims it again and sends it once. A sender that dies after the receiver took the message
+but before marking it sent is the one case that sends again; the retry carries the same
+Message-ID (email) and Idempotency-Key (webhook) so receivers can drop it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from caregaps.config import Settings
+from caregaps.delivery.content import build_digest
+from caregaps.delivery.models import Delivery, DeliveryAttempt, DeliveryChannel, DeliverySchedule
+from caregaps.delivery.schedule import ScheduleError, make_schedule
+from caregaps.models import Practice, utcnow
+
+DELIVERY, ATTEMPT = Delivery.__table__, DeliveryAttempt.__table__
+CHANNEL, SCHEDULE, PRACTICE = DeliveryChannel.__table__, DeliverySchedule.__table__, Practice.__table__
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Outcome:
+    delivery_id: int
+    channel: str
+    status: str  # sent, pending (a retry is due), failed
+    error: str | None = None
+    item_count: int | None = None
+
+
+def record_due(engine: Engine, now: datetime, practices: list[str] | None = None) -> int:
+    """Record the latest due slot of every enabled channel that has not got it; how many were new."""
+    query = (select(CHANNEL.c.id, CHANNEL.c.practice_id, CHANNEL.c.created_at, SCHEDULE.c.days, SCHEDULE.c.at,
+                    PRACTICE.c.timezone, func.max(DELIVERY.c.slot).label("last_slot"))
+             .join(SCHEDULE, SCHEDULE.c.practice_id == CHANNEL.c.practice_id)
+             .join(PRACTICE, PRACTICE.c.id == CHANNEL.c.practice_id)
+             .outerjoin(DELIVERY, and_(DELIVERY.c.channel_id == CHANNEL.c.id, DELIVERY.c.trigger == "schedule"))
+             .where(CHANNEL.c.enabled, SCHEDULE.c.enabled)
+             .group_by(CHANNEL.c.id, CHANNEL.c.practice_id, CHANNEL.c.created_at, SCHEDULE.c.days, SCHEDULE.c.at,
+                       PRACTICE.c.timezone))
+    if practices is not None:
+        query = query.where(CHANNEL.c.practice_id.in_(practices))
+    created = 0
+    with engine.connect() as conn:
+        channels = conn.execute(query).all()
+    for ch in channels:
+        try:
+            schedule = make_schedule(ch.days, ch.at, ch.timezone)
+        except ScheduleError:
+            continue  # settings are checked when saved; a practice with a bad timezone is skipped
+        slot = schedule.latest_due(ch.last_slot or ch.created_at, now)
+        if slot is not None:
+            created += _insert_delivery(engine, ch.practice_id, ch.id, slot, "schedule", now)
+    return created
+
+
+def record_now(engine: Engine, practice_id: str, now: datetime) -> list[int]:
+    """A send-now delivery to each enabled channel of the practice (slot = this second); their ids."""
+    slot = now.replace(microsecond=0)
+    with engine.connect() as conn:
+        channels = conn.execute(select(CHANNEL.c.id).where(CHANNEL.c.practice_id == practice_id,
+                                                           CHANNEL.c.enabled)).scalars().all()
+    for channel_id in channels:
+        _insert_delivery(engine, practice_id, channel_id, slot, "manual", now)
+    with engine.connect() as conn:
+        return list(conn.execute(select(DELIVERY.c.id).where(DELIVERY.c.practice_id == practice_id,
+                                                             DELIVERY.c.slot == slot)).scalars())
+
+
+def _insert_delivery(engine: Engine, practice_id: str, channel_id: int, slot: datetime, trigger: str,
+                     now: datetime) -> int:
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(DELIVERY).values(practice_id=practice_id, channel_id=channel_id, slot=slot,
+                                                 trigger=trigger, status="pending", attempts=0,
+                                                 next_attempt_at=now, created_at=now))
+        return 1
+    except IntegrityError:  # another process recorded it first: that is the point
+        return 0
+
+
+def claim_due(engine: Engine, now: datetime, holder: str, claim_seconds: float,
+              practices: list[str] | None = None, limit: int = 1000) -> list[int]:
+    """Claim pending deliveries that are due (and sending ones whose claim expired); their ids."""
+    due = or_(and_(DELIVERY.c.status == "pending", DELIVERY.c.next_attempt_at <= now),
+              and_(DELIVERY.c.status == "sending", DELIVERY.c.claimed_until < now))
+    query = select(DELIVERY.c.id).where(due).order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id).limit(limit)
+    if practices is not None:
+        query = query.where(DELIVERY.c.practice_id.in_(practices))
+    with engine.connect() as conn:
+        candidates = conn.execute(query).scalars().all()
+    claimed, until = [], now + timedelta(seconds=claim_seconds)
+    for delivery_id in candidates:
+        with engine.begin() as conn:
+            won = conn.execute(update(DELIVERY).where(DELIVERY.c.id == delivery_id, due)
+                               .values(status="sending", claimed_by=holder, claimed_until=until,
+                                       attempts=DELIVERY.c.attempts + 1)).rowcount
+            if won:
+                conn.execute(insert(ATTEMPT).values(delivery_id=delivery_id, started_at=now, outcome="sending",
+                                                    holder=holder))
+        if won:
+            claimed.append(delivery_id)
+    return claimed
+
+
+def send_claimed(engine: Engine, settings: Settings, delivery_id: int, holder: str) -> Outcome:
+    """Send one claimed delivery and record the outcome (sent, a retry, or failed)."""
+    from caregaps.delivery.channels import send
+
+    with engine.connect() as conn:
+        d = conn.execute(select(DELIVERY, CHANNEL.c.kind, CHANNEL.c.target, CHANNEL.c.format, CHANNEL.c.created_at
+                                .label("channel_created"), SCHEDULE.c.webhook_secret)
+                         .join(CHANNEL, CHANNEL.c.id == DELIVERY.c.channel_id)
+                         .join(SCHEDULE, SCHEDULE.c.practice_id == DELIVERY.c.practice_id)
+                         .where(DELIVERY.c.id == delivery_id)).mappings().one()
+        since = conn.execute(select(func.max(DELIVERY.c.sent_at))
+                             .where(DELIVERY.c.channel_id == d["channel_id"], DELIVERY.c.status == "sent")).scalar()
+    if d["status"] != "sending" or d["claimed_by"] != holder:
+        return Outcome(delivery_id, d["kind"], d["status"], "not claimed by this sender")
+    now = utcnow()
+    digest = build_digest(engine, d["practice_id"], since or d["channel_created"], now, settings.public_url)
+    try:
+        send(settings, dict(d), digest)
+        error = None
+    except Exception as exc:  # noqa: BLE001  (any failure of a channel is recorded and retried)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+    return _finish(engine, settings, d, holder, len(digest.items), digest.new_gaps, digest.closed_gaps, error)
+
+
+def _finish(engine: Engine, settings: Settings, d: dict, holder: str, items: int, new: int, closed: int,
+            error: str | None) -> Outcome:
+    now = utcnow()
+    if error is None:
+        values = {"status": "sent", "sent_at": now, "error": None}
+    elif d["attempts"] >= settings.delivery_max_attempts:
+        values = {"status": "failed", "error": error}
+    else:
+        backoff = settings.delivery_retry_seconds * 2 ** (d["attempts"] - 1)
+        values = {"status": "pending", "error": error, "next_attempt_at": now + timedelta(seconds=backoff)}
+    with engine.begin() as conn:
+        conn.execute(update(DELIVERY).where(DELIVERY.c.id == d["id"], DELIVERY.c.claimed_by == holder)
+                     .values(claimed_until=None, item_count=items, new_gaps=new, closed_gaps=closed, **values))
+        last = conn.execute(select(func.max(ATTEMPT.c.id)).where(ATTEMPT.c.delivery_id == d["id"],
+                                                                 ATTEMPT.c.holder == holder)).scalar()
+        conn.execute(update(ATTEMPT).where(ATTEMPT.c.id == last)
+                     .values(finished_at=now, outcome="sent" if error is None else "failed", error=error,
+                             item_count=items))
+    return Outcome(d["id"], d["kind"], values["status"], error, items)
+
+
+def deliver_due(engine: Engine, settings: Settings, now: datetime | None = None,
+                practices: list[str] | None = None, holder: str | None = None) -> list[Outcome]:
+    """One pass: record what is due, claim it, send it (several at once); the outcomes."""
+    now = now or utcnow()
+    holder = holder or holder_name()
+    record_due(engine, now, practices)
+    claimed = claim_due(engine, now, holder, claim_seconds=_claim_seconds(settings), practices=practices)
+    if not claimed:
+        return []
+    workers = max(1, min(settings.delivery_concurrency, len(claimed)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="delivery") as pool:
+        return list(pool.map(lambda i: send_claimed(engine, settings, i, holder), claimed))
+
+
+def _claim_seconds(settings: Settings) -> float:
+    """Long enough for a send to finish (its timeouts) before another sender may take it over."""
+    return max(settings.smtp_timeout, settings.webhook_timeout) * 2 + 60

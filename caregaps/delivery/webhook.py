@@ -1,0 +1,55 @@
+"""The webhook channel: the worklist POSTed as JSON (or a FHIR Bundle of Tasks), signed.
+
+Signature: `X-Caregaps-Signature: sha256=<hex>` is HMAC-SHA256, keyed with the practice's
+webhook secret, over `<timestamp>.<body>` where the timestamp (Unix seconds) is sent as
+`X-Caregaps-Timestamp`. A receiver recomputes it, compares in constant time, and rejects old
+timestamps (replays). `Idempotency-Key` names the delivery, so a retry of a delivery the
+receiver already took can be recognised and dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+import httpx
+import orjson
+
+from caregaps.config import Settings
+
+SIGNATURE, TIMESTAMP, IDEMPOTENCY = "X-Caregaps-Signature", "X-Caregaps-Timestamp", "Idempotency-Key"
+
+
+class WebhookError(RuntimeError):
+    """The receiver did not take the delivery (connection error or a non-2xx answer)."""
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify(secret: str, timestamp: str, body: bytes, header: str, now: float | None = None,
+           tolerance: float = 300) -> bool:
+    """What a receiver checks: the signature matches and the timestamp is recent."""
+    try:
+        age = abs((time.time() if now is None else now) - int(timestamp))
+    except ValueError:
+        return False
+    return age <= tolerance and hmac.compare_digest(signature(secret, timestamp, body), header or "")
+
+
+def post(settings: Settings, url: str, secret: str, payload: dict, content_type: str, key: str) -> int:
+    """POST the signed payload; the HTTP status, or WebhookError naming what went wrong."""
+    body = orjson.dumps(payload)
+    timestamp = str(int(time.time()))
+    headers = {"Content-Type": content_type, TIMESTAMP: timestamp, SIGNATURE: signature(secret, timestamp, body),
+               IDEMPOTENCY: key, "User-Agent": "caregaps-delivery"}
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=settings.webhook_timeout)
+    except httpx.HTTPError as exc:
+        raise WebhookError(f"POST {url}: {type(exc).__name__}: {exc}") from None
+    if not 200 <= response.status_code < 300:
+        raise WebhookError(f"POST {url}: HTTP {response.status_code} {response.text[:200]}")
+    return response.status_code

@@ -220,6 +220,7 @@ def demo(ctx: click.Context, samples: Path, then_serve: bool) -> None:
 
 
 from caregaps import cli_measures  # noqa: E402,F401  (registers measures, evaluate, explain, report)
+from caregaps import cli_delivery  # noqa: E402,F401  (registers delivery, deliver, scheduler)
 
 if __name__ == "__main__":
     main()

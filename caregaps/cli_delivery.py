@@ -154,6 +154,8 @@ def scheduler() -> None:
     from caregaps.scheduler import SchedulerService
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     service = SchedulerService(get_settings(), _engine())
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

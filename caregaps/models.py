@@ -353,5 +353,4 @@ class AuditLog(SQLModel, table=True):
 
 
 # Delivery tables live with the concept they serve; imported here so every table is registered.
-from caregaps.delivery.models import (  # noqa: E402,F401
-    Delivery, DeliveryAttempt, DeliveryChannel, DeliverySchedule, SchedulerLease)
+import caregaps.delivery.models  # noqa: E402,F401

@@ -14,6 +14,9 @@ from sqlmodel import SQLModel
 from caregaps.db import make_engine, migrate, session
 from caregaps.models import Practice
 
+# Apps built by tests run no embedded scheduler unless a test asks for one (tests/test_scheduler.py).
+os.environ.setdefault("CAREGAPS_SCHEDULER", "off")
+
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("CAREGAPS_TEST_DATABASE_URL") else [])
 
 

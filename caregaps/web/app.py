@@ -29,7 +29,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.throttle = Throttle()
         app.state.runner = JobRunner(engine, settings.ingest_batch_size, settings.ingest_workers)
         app.state.runner.resume_unfinished()
+        app.state.scheduler = _start_scheduler(settings, engine)
         yield
+        if app.state.scheduler is not None:
+            app.state.scheduler.stop()
         app.state.runner.shutdown()
         engine.dispose()
 
@@ -54,6 +57,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            "bytes (CAREGAPS_MAX_REQUEST_BYTES)", "too-long")
 
     return app
+
+
+def _start_scheduler(settings: Settings, engine):
+    """The embedded scheduler (CAREGAPS_SCHEDULER=embedded): it acts only while it holds the lease."""
+    if settings.scheduler != "embedded":
+        return None
+    from caregaps.scheduler import SchedulerService
+
+    service = SchedulerService(settings, engine)
+    service.start()
+    return service
 
 
 def _fhir_error(status: int, message: str, code: str, headers: dict | None = None) -> Response:

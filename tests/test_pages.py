@@ -150,6 +150,11 @@ OTHER_PRACTICE_ROUTES = [  # (method, path, params): each must not show p2's pat
     ("GET", "/fhir/Measure/CMS122/$evaluate-measure?organization=Organization/p2&reportType=subject-list", None),
     ("GET", "/fhir/Measure/$care-gaps?organization=Organization/p2", None),
     ("GET", "/fhir/Measure/$care-gaps?subject=Patient/carol", None),
+    ("GET", "/practices/p2/delivery", None),
+    ("GET", "/practices/p2/delivery/preview", None),
+    ("GET", "/api/delivery/p2", None),
+    ("GET", "/api/delivery/p2/preview", None),
+    ("POST", "/api/delivery/p2/send", None),
 ]
 
 

@@ -33,3 +33,34 @@ def delivery_log(engine: Engine, practice_id: str, limit: int = 50, with_attempt
              else None, "item_count": r["item_count"], "new_gaps": r["new_gaps"], "closed_gaps": r["closed_gaps"],
              "error": r["error"], "sent_at": _iso(r["sent_at"]), "created_at": _iso(r["created_at"]),
              **({"attempt_log": attempts.get(r["id"], [])} if with_attempts else {})} for r in rows]
+
+
+def delivery_overview(engine: Engine, practice_id: str, show_secret: bool, limit: int = 50) -> dict:
+    """What the delivery page and its JSON twin show: schedule, next slot, channels, the log."""
+    from caregaps.delivery.settings import delivery_settings
+    from caregaps.models import utcnow
+
+    ds = delivery_settings(engine, practice_id)
+    nxt = ds.compiled().next_after(utcnow()) if ds.schedule.enabled else None
+    return {
+        "practice_id": practice_id, "practice_name": ds.practice.name,
+        "schedule": {"days": ds.schedule.days, "at": ds.schedule.at, "timezone": ds.practice.timezone,
+                     "enabled": ds.schedule.enabled, "next_slot": _iso(nxt)},
+        "webhook_secret": ds.schedule.webhook_secret if show_secret else None,
+        "channels": [{"id": c.id, "kind": c.kind, "target": c.target, "format": c.format, "enabled": c.enabled,
+                      "created_at": _iso(c.created_at)} for c in ds.channels],
+        "log": delivery_log(engine, practice_id, limit, with_attempts=True),
+    }
+
+
+def preview_digest(engine: Engine, practice_id: str, base_url: str):
+    """The digest a delivery would carry now, counting gap changes since the practice's last delivery."""
+    from sqlalchemy import func
+
+    from caregaps.delivery.content import build_digest
+    from caregaps.models import utcnow
+
+    with engine.connect() as conn:
+        since = conn.execute(select(func.max(DELIVERY.c.sent_at)).where(DELIVERY.c.practice_id == practice_id,
+                                                                       DELIVERY.c.status == "sent")).scalar()
+    return build_digest(engine, practice_id, since, utcnow(), base_url)

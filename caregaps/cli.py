@@ -209,12 +209,24 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @main.command()
 @click.option("--samples", default="fhir_samples", show_default=True, type=click.Path(path_type=Path))
 @click.option("--serve/--no-serve", "then_serve", default=True, show_default=True)
+@click.option("--deliver-to", "address", help="Also email each practice's worklist to this address now "
+              "(and give it that channel); docker compose sends to mailpit.")
 @click.pass_context
-def demo(ctx: click.Context, samples: Path, then_serve: bool) -> None:
+def demo(ctx: click.Context, samples: Path, then_serve: bool, address: str | None) -> None:
     """Set up, load the sample practices, run every stage, then serve the web app."""
-    from caregaps.demo import load_samples
+    from caregaps.config import get_settings
+    from caregaps.delivery.settings import SettingsError, normalized_recipients
+    from caregaps.demo import deliver_to, load_samples
 
-    load_samples(_engine(), samples, echo=click.echo)
+    if address:
+        try:
+            normalized_recipients(address)
+        except SettingsError as exc:
+            _fail(f"--deliver-to: {exc}", errors.USAGE)
+    engine = _engine()
+    tokens = load_samples(engine, samples, echo=click.echo)
+    if address:
+        deliver_to(engine, get_settings(), list(tokens), address, echo=click.echo)
     if then_serve:
         ctx.invoke(serve)
 

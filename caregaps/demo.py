@@ -1,9 +1,8 @@
 """The main job on sample data: set up the sample practices, load them, run every stage
-(ingest, data quality, measure evaluation)."""
+(ingest, data quality, then the pipeline: measures, risk, worklists), optionally deliver."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -11,17 +10,13 @@ import orjson
 from sqlalchemy import Engine
 
 from caregaps.db import session
-from caregaps.engine.catalog import default_root, load_catalog
-from caregaps.engine.risk_runs import score_practice
-from caregaps.engine.runs import run_measure
 from caregaps.ingest.jobs import create_job, run_job
 from caregaps.ingest.readers import input_files
 from caregaps.models import Practice, utcnow
 from caregaps.practices import add_practice, create_token
 from caregaps.quality import practice_quality
-from caregaps.terminology import load_valuesets
+from caregaps.pipeline import RISK_MODEL, prepare, refresh_practice
 from caregaps.users import ensure_user
-from caregaps.worklist.sync import refresh_worklist
 
 
 def load_samples(engine: Engine, samples: Path, echo: Callable[[str], None] = print) -> dict[str, str]:
@@ -44,7 +39,7 @@ def load_samples(engine: Engine, samples: Path, echo: Callable[[str], None] = pr
              f" (caregaps quality --practice {spec['id']})")
         tokens[spec["id"]] = create_token(engine, spec["id"], label="demo")
     evaluate_all(engine, list(tokens), echo)
-    accounts = demo_worklists(engine, list(tokens), echo)
+    accounts = demo_accounts(engine, list(tokens))
     first = next(iter(tokens))
     echo("\nOpen http://127.0.0.1:8000/worklist and sign in:")
     for email, password in accounts.items():
@@ -60,37 +55,49 @@ def load_samples(engine: Engine, samples: Path, echo: Callable[[str], None] = pr
 
 
 def evaluate_all(engine: Engine, practice_ids: list[str], echo: Callable[[str], None] = print) -> None:
-    """Evaluate every measure for each practice over the current year and print the rates."""
-    year = date.today().year
-    load_valuesets(engine, default_root() / "valuesets")
-    catalog = load_catalog()
-    echo(f"\nMeasures, {year}-01-01 to {year}-12-31 (rate, open gaps):")
-    for pid in practice_ids:
+    """Run the pipeline (measures, risk, worklist) for each practice and print what it found."""
+    catalog = prepare(engine)
+    done = {pid: refresh_practice(engine, catalog, pid) for pid in practice_ids}
+    first = next(iter(done.values()), None)
+    if first is None:
+        return
+    echo(f"\nMeasures, {first.period[0]} to {first.period[1]} (rate, open gaps):")
+    for pid, r in done.items():
         parts = []
-        for measure in catalog.measures.values():
-            c = run_measure(engine, measure, pid, date(year, 1, 1), date(year, 12, 31)).counts
+        for measure_id, c in r.runs.items():
             eligible = c["denominator"] - c["denominator-exclusion"] - c["denominator-exception"]
             rate = f"{c['numerator'] / eligible:.0%}" if eligible else "n/a"
-            parts.append(f"{measure.id} {rate} ({c['open-gap']} open)")
+            parts.append(f"{measure_id} {rate} ({c['open-gap']} open)")
         echo(f"  {pid}: " + ", ".join(parts))
     echo("  (caregaps explain --practice P --patient ID --measure ID says why, for one patient)")
-    model = catalog.risk_model("chronic-risk")
-    echo(f"\nRisk ({model.title}, as of {date.today()}):")
-    for pid in practice_ids:
-        scored = score_practice(engine, model, pid, date.today())
-        high = sum(r.tier == "high" for r, _ in scored)
-        rising = sum(r.tier == "rising" for r, _ in scored)
-        echo(f"  {pid}: {high} high, {rising} rising, {len(scored) - high - rising} low (caregaps risk --practice {pid})")
+    echo(f"\nRisk ({catalog.risk_model(RISK_MODEL).title}, as of {first.today}):")
+    for pid, r in done.items():
+        t = r.risk_tiers
+        echo(f"  {pid}: {t.get('high', 0)} high, {t.get('rising', 0)} rising, {t.get('low', 0)} low "
+             f"(caregaps risk --practice {pid})")
+    for pid, r in done.items():
+        echo(f"  worklist {pid}: {r.worklist['created']} new, {r.worklist['updated']} updated")
 
 
-def demo_worklists(engine: Engine, practice_ids: list[str], echo: Callable[[str], None] = print) -> dict[str, str]:
-    """Fill each practice's worklist and create the demo accounts; their (fresh) passwords."""
-    year = date.today().year
-    for pid in practice_ids:
-        counts = refresh_worklist(engine, pid, date(year, 1, 1), date(year, 12, 31), date.today())
-        echo(f"  worklist {pid}: {counts['created']} new, {counts['updated']} updated")
+def demo_accounts(engine: Engine, practice_ids: list[str]) -> dict[str, str]:
+    """The demo care manager and admin; their (fresh) passwords."""
     return {"care@caregaps.local": ensure_user(engine, "care@caregaps.local", "Casey Care", "care-manager", practice_ids),
             "admin@caregaps.local": ensure_user(engine, "admin@caregaps.local", "Avery Admin", "admin", [])}
+
+
+def deliver_to(engine: Engine, settings, practice_ids: list[str], address: str,
+               echo: Callable[[str], None] = print) -> None:
+    """Give each practice an email channel to `address` (once) and send its worklist now."""
+    from caregaps.delivery.dispatch import deliver_due, record_now
+    from caregaps.delivery.settings import add_channel, delivery_settings
+
+    for pid in practice_ids:
+        if not any(c.kind == "email" and c.target == address for c in delivery_settings(engine, pid).channels):
+            add_channel(engine, pid, "email", address)
+        record_now(engine, pid, utcnow())
+        for o in deliver_due(engine, settings, practices=[pid]):
+            echo(f"  delivery {pid} to {address}: {o.status}, {o.item_count} patients"
+                 + (f" ({o.error})" if o.error else ""))
 
 
 def quality_summary(engine: Engine, practice_id: str) -> str:

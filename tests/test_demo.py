@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -58,3 +59,20 @@ def test_every_command_the_readme_shows_exists():
     for command in shown:
         result = CliRunner().invoke(main, [*command.split(), "--help"])
         assert result.exit_code == 0, f"README shows `caregaps {command}`, which does not exist"
+
+
+def test_the_main_job_can_email_each_practice_its_worklist(engine, database_url, tmp_path):
+    from caregaps.config import get_settings
+    from caregaps.demo import deliver_to
+    from tests.receivers import smtp_server
+
+    write_population(tmp_path / "ndjson", 6, 2, 3, "ndjson")
+    tokens = load_samples(engine, tmp_path, echo=lambda _: None)
+    with smtp_server() as (host, port, inbox):
+        settings = get_settings(database_url=database_url, smtp_host=host, smtp_port=port)
+        lines: list[str] = []
+        deliver_to(engine, settings, list(tokens), "care@clinic.example", echo=lines.append)
+        time.sleep(1.1)  # a send-now is identified by its second: one in the same second is the same delivery
+        deliver_to(engine, settings, list(tokens), "care@clinic.example", echo=lines.append)  # no second channel
+    assert len(inbox.messages) == 4 and all(m[1] == ["care@clinic.example"] for m in inbox.messages)
+    assert sum("delivery p1 to care@clinic.example: sent" in line for line in lines) == 2

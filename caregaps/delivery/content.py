@@ -47,9 +47,15 @@ class Digest:
                 f"{self.new_gaps} new and {self.closed_gaps} closed gaps")
 
 
-def build_digest(engine: Engine, practice_id: str, since: datetime | None, now: datetime, base_url: str) -> Digest:
-    """The worklist as it stands and the gap changes after `since` (naive UTC instants)."""
-    _, items = list_items(engine, Filters([practice_id], list(WORKED), per_page=1_000_000))
+def worklist_items(engine: Engine, practice_id: str) -> list[dict]:
+    """The items a delivery carries: every worked item of the practice, highest priority first."""
+    return list_items(engine, Filters([practice_id], list(WORKED), per_page=1_000_000))[1]
+
+
+def build_digest(engine: Engine, practice_id: str, since: datetime | None, now: datetime, base_url: str,
+                 items: list[dict] | None = None) -> Digest:
+    """The worklist as it stands (or `items`, already read) and the gap changes after `since` (naive UTC)."""
+    items = worklist_items(engine, practice_id) if items is None else items
     with engine.connect() as conn:
         practice = conn.execute(select(Practice.__table__).where(Practice.__table__.c.id == practice_id)).first()
         changes = {}

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +29,7 @@ from sqlalchemy import Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from caregaps.config import Settings
-from caregaps.delivery.content import build_digest
+from caregaps.delivery.content import build_digest, worklist_items
 from caregaps.delivery.models import Delivery, DeliveryAttempt, DeliveryChannel, DeliverySchedule
 from caregaps.delivery.schedule import ScheduleError, make_schedule
 from caregaps.models import Practice, utcnow
@@ -124,7 +126,31 @@ def claim_due(engine: Engine, now: datetime, holder: str, claim_seconds: float,
     return claimed
 
 
-def send_claimed(engine: Engine, settings: Settings, delivery_id: int, holder: str) -> Outcome:
+class WorklistCache:
+    """Each practice's worklist read once per pass and shared by its channels' deliveries (in any
+    thread), then dropped once the last of them has read it."""
+
+    def __init__(self, engine: Engine, uses: Counter):
+        self.engine, self._uses = engine, uses
+        self._items: dict[str, list[dict]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def items(self, practice_id: str) -> list[dict]:
+        with self._guard:
+            lock = self._locks.setdefault(practice_id, threading.Lock())
+        with lock:
+            items = self._items.get(practice_id)
+            if items is None:
+                items = self._items[practice_id] = worklist_items(self.engine, practice_id)
+            self._uses[practice_id] -= 1
+            if self._uses[practice_id] <= 0:
+                del self._items[practice_id]
+            return items
+
+
+def send_claimed(engine: Engine, settings: Settings, delivery_id: int, holder: str,
+                 cache: WorklistCache | None = None) -> Outcome:
     """Send one claimed delivery and record the outcome (sent, a retry, or failed)."""
     from caregaps.delivery.channels import send
 
@@ -139,7 +165,8 @@ def send_claimed(engine: Engine, settings: Settings, delivery_id: int, holder: s
     if d["status"] != "sending" or d["claimed_by"] != holder:
         return Outcome(delivery_id, d["kind"], d["status"], "not claimed by this sender")
     now = utcnow()
-    digest = build_digest(engine, d["practice_id"], since or d["channel_created"], now, settings.public_url)
+    items = cache.items(d["practice_id"]) if cache is not None else None
+    digest = build_digest(engine, d["practice_id"], since or d["channel_created"], now, settings.public_url, items)
     try:
         send(settings, dict(d), digest)
         error = None
@@ -179,8 +206,11 @@ def deliver_due(engine: Engine, settings: Settings, now: datetime | None = None,
     if not claimed:
         return []
     workers = max(1, min(settings.delivery_concurrency, len(claimed)))
+    with engine.connect() as conn:
+        uses = Counter(conn.execute(select(DELIVERY.c.practice_id).where(DELIVERY.c.id.in_(claimed))).scalars())
+    cache = WorklistCache(engine, uses)
     with ThreadPoolExecutor(workers, thread_name_prefix="delivery") as pool:
-        return list(pool.map(lambda i: send_claimed(engine, settings, i, holder), claimed))
+        return list(pool.map(lambda i: send_claimed(engine, settings, i, holder, cache), claimed))
 
 
 def _claim_seconds(settings: Settings) -> float:

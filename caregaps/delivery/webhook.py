@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
 
 import httpx
@@ -19,6 +20,18 @@ import orjson
 from caregaps.config import Settings
 
 SIGNATURE, TIMESTAMP, IDEMPOTENCY = "X-Caregaps-Signature", "X-Caregaps-Timestamp", "Idempotency-Key"
+
+
+_clients: dict[float, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _client(timeout: float) -> httpx.Client:
+    """One pooled client per process (building one loads the CA bundle: ~50 ms), shared by threads."""
+    with _clients_lock:
+        if timeout not in _clients:
+            _clients[timeout] = httpx.Client(timeout=timeout, headers={"User-Agent": "caregaps-delivery"})
+        return _clients[timeout]
 
 
 class WebhookError(RuntimeError):
@@ -45,9 +58,9 @@ def post(settings: Settings, url: str, secret: str, payload: dict, content_type:
     body = orjson.dumps(payload)
     timestamp = str(int(time.time()))
     headers = {"Content-Type": content_type, TIMESTAMP: timestamp, SIGNATURE: signature(secret, timestamp, body),
-               IDEMPOTENCY: key, "User-Agent": "caregaps-delivery"}
+               IDEMPOTENCY: key}
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=settings.webhook_timeout)
+        response = _client(settings.webhook_timeout).post(url, content=body, headers=headers)
     except httpx.HTTPError as exc:
         raise WebhookError(f"POST {url}: {type(exc).__name__}: {exc}") from None
     if not 200 <= response.status_code < 300:

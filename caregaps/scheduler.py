@@ -97,17 +97,23 @@ def run_reevaluation() -> None:
         reevaluate_due(service.engine, service.settings)
 
 
-def run_deliveries() -> None:
-    """Job: re-evaluate what is still due, then deliver every due slot."""
+def deliveries_pass(engine: Engine, settings: Settings, holder: str | None = None, now: datetime | None = None):
+    """Re-evaluate any practice whose nightly run is still due, then deliver every due slot."""
     from caregaps.delivery.dispatch import deliver_due
 
-    service = _active
-    if service is None or not service.lease.acquire():
-        return
-    reevaluate_due(service.engine, service.settings)
-    for outcome in deliver_due(service.engine, service.settings, holder=service.lease.holder):
+    reevaluate_due(engine, settings, now)
+    outcomes = deliver_due(engine, settings, now=now, holder=holder)
+    for outcome in outcomes:
         log.info("delivery %s (%s): %s%s", outcome.delivery_id, outcome.channel, outcome.status,
                  f" ({outcome.error})" if outcome.error else "")
+    return outcomes
+
+
+def run_deliveries() -> None:
+    """Job: the deliveries pass, by the lease holder."""
+    service = _active
+    if service is not None and service.lease.acquire():
+        deliveries_pass(service.engine, service.settings, holder=service.lease.holder)
 
 
 class SchedulerService:

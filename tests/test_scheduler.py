@@ -116,3 +116,41 @@ def test_the_web_app_runs_the_scheduler_embedded(engine, database_url, practice_
             record_now(engine, "p1", utcnow())
             wait_for(lambda: inbox.messages, what="the delivery")
         assert _holder(engine) is None  # the lease is released on shutdown
+
+
+def test_the_nightly_reevaluation_runs_once_a_day_after_its_local_time(engine, tmp_path):
+    from datetime import datetime, time, timezone
+    from zoneinfo import ZoneInfo
+
+    from caregaps.scheduler import reevaluate_due
+
+    add_practice(engine, "p1", "Riverside", "America/Chicago")
+    load(engine, "p1", diabetic("high", 9.4), tmp_path)
+    settings = get_settings(reevaluate_at="01:00")
+    # never evaluated: due now
+    assert reevaluate_due(engine, settings) == ["p1"]
+    assert reevaluate_due(engine, settings) == []  # just evaluated
+    chicago = ZoneInfo("America/Chicago")
+    tomorrow = datetime.now(chicago).date() + timedelta(days=1)
+    before = datetime.combine(tomorrow, time(0, 59), chicago).astimezone(timezone.utc).replace(tzinfo=None)
+    after = before + timedelta(minutes=2)  # 01:01 in Chicago
+    assert reevaluate_due(engine, settings, now=before) == []
+    assert reevaluate_due(engine, settings, now=after) == ["p1"]
+
+
+def test_a_delivery_pass_reevaluates_a_stale_practice_before_it_sends(engine, database_url, tmp_path):
+    from caregaps.delivery.models import DeliveryChannel
+    from caregaps.scheduler import deliveries_pass
+    from sqlalchemy import update
+
+    add_practice(engine, "p1", "Riverside", "America/Chicago")
+    load(engine, "p1", diabetic("high", 9.4), tmp_path)  # data arrived; the practice was never evaluated
+    add_channel(engine, "p1", "email", "care@riverside.example")
+    set_schedule(engine, "p1", days="daily", at="00:00")
+    with engine.begin() as conn:
+        conn.execute(update(DeliveryChannel.__table__).values(created_at=utcnow() - timedelta(days=2)))
+    with smtp_server() as (host, port, inbox):
+        settings = get_settings(database_url=database_url, smtp_host=host, smtp_port=port)
+        [outcome] = deliveries_pass(engine, settings)
+    assert outcome.status == "sent" and outcome.item_count == 1  # the worklist the evaluation just built
+    assert "1 patients" in inbox.messages[0][2]["Subject"]

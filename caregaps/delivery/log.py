@@ -13,6 +13,15 @@ def _iso(moment) -> str | None:
     return None if moment is None else moment.isoformat() + "Z"
 
 
+def _local(moment, tz: str) -> str:
+    """A naive UTC instant as the practice's wall time, e.g. 'Wed Dec 2, 06:45'."""
+    from datetime import timezone
+    from zoneinfo import ZoneInfo
+
+    local = moment.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz))
+    return f"{local:%a %b} {local.day}, {local:%H:%M}"
+
+
 def delivery_log(engine: Engine, practice_id: str, limit: int = 50, with_attempts: bool = False) -> list[dict]:
     """The practice's latest deliveries, newest slot first."""
     with engine.connect() as conn:
@@ -45,7 +54,8 @@ def delivery_overview(engine: Engine, practice_id: str, show_secret: bool, limit
     return {
         "practice_id": practice_id, "practice_name": ds.practice.name,
         "schedule": {"days": ds.schedule.days, "at": ds.schedule.at, "timezone": ds.practice.timezone,
-                     "enabled": ds.schedule.enabled, "next_slot": _iso(nxt)},
+                     "enabled": ds.schedule.enabled, "next_slot": _iso(nxt),
+                     "next_slot_local": None if nxt is None else _local(nxt, ds.practice.timezone)},
         "webhook_secret": ds.schedule.webhook_secret if show_secret else None,
         "channels": [{"id": c.id, "kind": c.kind, "target": c.target, "format": c.format, "enabled": c.enabled,
                       "created_at": _iso(c.created_at)} for c in ds.channels],

@@ -325,6 +325,11 @@ class WorklistItem(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
 
 
+# the worklist page's order with its status filter: a page of ids from the index alone
+Index("ix_worklist_page", WorklistItem.__table__.c.practice_id, WorklistItem.__table__.c.priority.desc(),
+      WorklistItem.__table__.c.id, WorklistItem.__table__.c.status)
+
+
 class WorklistEvent(SQLModel, table=True):
     """A change to a worklist item or a note on it: who, when, what (notes are never erased)."""
 

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, bindparam
 from sqlmodel import select
 
 from caregaps.db import session
@@ -65,13 +65,32 @@ def authenticate(engine: Engine, email: str, password: str) -> User | None:
     return user if verify_password(password, user.password_hash) else None
 
 
+USER, MEMBERSHIP, PRACTICE = User.__table__, Membership.__table__, Practice.__table__
+_ACTIVE_USER = select(USER).where(USER.c.id == bindparam("user_id"), USER.c.active.is_(True))
+_ALL_PRACTICES = select(PRACTICE.c.id).order_by(PRACTICE.c.id)
+_MEMBERSHIPS = (select(MEMBERSHIP.c.practice_id).where(MEMBERSHIP.c.user_id == bindparam("user_id"))
+                .order_by(MEMBERSHIP.c.practice_id))
+
+
 def practices_of(engine: Engine, user: User) -> list[str]:
     """The practices a user sees: every practice for an admin or quality lead, else memberships."""
-    with session(engine) as s:
-        if user.role in ("admin", "quality-lead"):
-            return list(s.exec(select(Practice.id).order_by(Practice.id)))
-        return list(s.exec(select(Membership.practice_id).where(Membership.user_id == user.id)
-                           .order_by(Membership.practice_id)))
+    with engine.connect() as conn:
+        return _practices(conn, user.id, user.role)
+
+
+def _practices(conn: Connection, user_id: int, role: str) -> list[str]:
+    query = _ALL_PRACTICES if role in ("admin", "quality-lead") else _MEMBERSHIPS
+    return list(conn.execute(query, {"user_id": user_id}).scalars())
+
+
+def active_user(engine: Engine, user_id: int) -> tuple[User, list[str]] | None:
+    """An active user and the practices they see, or None; read fresh in one connection, since
+    every signed-in request asks (a deactivated user or a changed membership counts at once)."""
+    with engine.connect() as conn:
+        row = conn.execute(_ACTIVE_USER, {"user_id": user_id}).mappings().first()
+        if row is None:
+            return None
+        return User(**row), _practices(conn, row["id"], row["role"])
 
 
 def ensure_user(engine: Engine, email: str, name: str, role: str, practices: list[str]) -> str:

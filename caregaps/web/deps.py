@@ -57,24 +57,25 @@ class Viewer:
     session: dict | None = None
 
 
-def session_user(request: Request, engine: Engine):
-    from caregaps.models import User
+def signed_in(request: Request, engine: Engine):
+    """(user, session, the practices they see) from the session cookie, or (None, None, [])."""
+    from caregaps.users import active_user
     from caregaps.web.sessions import COOKIE, read_cookie
 
     data = read_cookie(request.app.state.secret_key, request.cookies.get(COOKIE))
-    if data is None:
-        return None, None
-    with Session(engine) as s:
-        user = s.get(User, data["uid"])
-    return (user, data) if user is not None and user.active else (None, None)
+    found = active_user(engine, data["uid"]) if data is not None else None
+    return (found[0], data, found[1]) if found is not None else (None, None, [])
+
+
+def session_user(request: Request, engine: Engine):
+    user, data, _ = signed_in(request, engine)
+    return user, data
 
 
 def viewer(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Viewer:
-    from caregaps.users import practices_of
-
-    user, data = session_user(request, engine)
+    user, data, practices = signed_in(request, engine)
     if user is not None:
-        return Viewer(user.email, practices_of(engine, user), user.id, user.role, data)
+        return Viewer(user.email, practices, user.id, user.role, data)
     practice = token_practice(request, engine)
     return Viewer(f"token:{practice.id}", [practice.id])
 
@@ -87,12 +88,9 @@ def scoped_practice(request: Request, engine: Annotated[Engine, Depends(get_engi
     named by `organization=Organization/<id>` (or their only one); 403 for a practice not theirs."""
     from fastapi import HTTPException
 
-    from caregaps.users import practices_of
-
-    user, _ = session_user(request, engine)
+    user, _, allowed = signed_in(request, engine)
     if user is None:
         return token_practice(request, engine)
-    allowed = practices_of(engine, user)
     wanted = (request.query_params.get("organization") or "").partition("/")[2]
     if not wanted and len(allowed) == 1:
         wanted = allowed[0]

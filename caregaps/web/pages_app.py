@@ -12,13 +12,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from caregaps.db import session
 from caregaps.models import Membership, Practice, User, utcnow
 from caregaps.quality import practice_quality
-from caregaps.users import ROLES, add_user, authenticate, practices_of, set_memberships
-from caregaps.web.deps import EngineDep, session_user
+from caregaps.users import ROLES, add_user, authenticate, set_memberships
+from caregaps.web.deps import EngineDep, signed_in
 from caregaps.web.fhir_measures import catalog_of
 from caregaps.web.pages import templates
 from caregaps.web.sessions import COOKIE, LIFETIME, csrf_ok, csrf_token, make_cookie
@@ -36,10 +37,10 @@ class SignInRequired(Exception):
 
 
 def _context(request: Request, engine) -> dict:
-    user, data = session_user(request, engine)
+    user, data, practices = signed_in(request, engine)
     if user is None:
         raise SignInRequired()
-    return {"user": user, "session": data, "practices": practices_of(engine, user),
+    return {"user": user, "session": data, "practices": practices,
             "csrf": csrf_token(request.app.state.secret_key, data)}
 
 
@@ -50,10 +51,17 @@ async def _form(request: Request, ctx: dict) -> dict:
     return form
 
 
-def _users(engine, practices: list[str]) -> list[User]:
-    with session(engine) as s:
-        ids = s.exec(select(Membership.user_id).where(Membership.practice_id.in_(practices))).all()
-        return list(s.exec(select(User).where(User.id.in_(ids), User.role == "care-manager").order_by(User.name)))
+_CARE_MANAGERS = (select(User.__table__.c.id, User.__table__.c.name)
+                  .where(User.__table__.c.role == "care-manager",
+                         User.__table__.c.id.in_(select(Membership.__table__.c.user_id).where(
+                             Membership.__table__.c.practice_id.in_(bindparam("practices", expanding=True)))))
+                  .order_by(User.__table__.c.name))
+
+
+def _users(engine, practices: list[str]) -> list:
+    """The care managers of these practices (id and name), for the assignee choices."""
+    with engine.connect() as conn:
+        return list(conn.execute(_CARE_MANAGERS, {"practices": practices}))
 
 
 @router.get("/signin", response_class=HTMLResponse)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 
 from caregaps.engine.catalog import Catalog
 from caregaps.models import (CareGap, Fact, FactCode, MeasureResult, MeasureRun, Patient, Practice, RiskScore,
                              WorklistItem)
-from caregaps.worklist.queries import get_item
+from caregaps.worklist.queries import item_with_history
 
 RUN, RESULT, GAP, RISK = MeasureRun.__table__, MeasureResult.__table__, CareGap.__table__, RiskScore.__table__
 FACT, CODE, PATIENT, ITEM = Fact.__table__, FactCode.__table__, Patient.__table__, WorklistItem.__table__
@@ -35,36 +35,45 @@ def evidence_text(item: dict, tz) -> str:
     return f"{item['query']}: {value}on {when(item.get('end') or item.get('start'), tz)}"
 
 
+# built once: the page runs these on every view (building a statement costs more than running it)
+_PERSON = (select(PATIENT, Practice.__table__.c.timezone, ITEM.c.id.label("item_id"))
+           .join(Practice.__table__, Practice.__table__.c.id == PATIENT.c.practice_id)
+           .outerjoin(ITEM, (ITEM.c.practice_id == PATIENT.c.practice_id) & (ITEM.c.patient_id == PATIENT.c.resource_id))
+           .where(PATIENT.c.practice_id == bindparam("practice_id"), PATIENT.c.resource_id == bindparam("patient_id")))
+_LATEST_RUNS = (select(RUN.c.measure_id, func.max(RUN.c.id).label("id"))
+                .where(RUN.c.practice_id == bindparam("practice_id"), RUN.c.finished_at.is_not(None))
+                .group_by(RUN.c.measure_id).subquery())
+_RESULTS = (select(RESULT, RUN.c.measure_id, RUN.c.period_start, RUN.c.period_end)
+            .join(RUN, RUN.c.id == RESULT.c.run_id)
+            .where(RESULT.c.run_id.in_(select(_LATEST_RUNS.c.id)), RESULT.c.patient_id == bindparam("patient_id"))
+            .order_by(RUN.c.measure_id))
+_RISK = (select(RISK).where(RISK.c.practice_id == bindparam("practice_id"), RISK.c.patient_id == bindparam("patient_id"))
+         .order_by(RISK.c.as_of.desc()).limit(1))
+_TIMELINE = (select(FACT.c.id, FACT.c.kind, FACT.c.resource_type, FACT.c.resource_id, FACT.c.start, FACT.c.end,
+                    FACT.c.value_num, FACT.c.value_unit, FACT.c.status)
+             .where(FACT.c.practice_id == bindparam("practice_id"), FACT.c.patient_id == bindparam("patient_id"),
+                    FACT.c.component.is_(None), FACT.c.kind.in_(TIMELINE_KINDS))
+             .order_by(func.coalesce(FACT.c.end, FACT.c.start).desc()).limit(60))
+_CODES = select(CODE.c.fact_id, CODE.c.code).where(CODE.c.fact_id.in_(bindparam("fact_ids", expanding=True)),
+                                                   CODE.c.element == "code")
+
+
 def patient_view(engine: Engine, catalog: Catalog, practice_id: str, patient_id: str) -> dict | None:
     """Demographics, gaps with evidence, risk, timeline, worklist item and history; None if unknown."""
+    who = {"practice_id": practice_id, "patient_id": patient_id}
     with engine.connect() as conn:
-        person = conn.execute(select(PATIENT).where(PATIENT.c.practice_id == practice_id,
-                                                    PATIENT.c.resource_id == patient_id)).mappings().first()
+        person = conn.execute(_PERSON, who).mappings().first()
         if person is None:
             return None
-        tz = ZoneInfo(conn.execute(select(Practice.__table__.c.timezone)
-                                   .where(Practice.__table__.c.id == practice_id)).scalar_one())
-        latest = (select(RUN.c.measure_id, func.max(RUN.c.id).label("id"))
-                  .where(RUN.c.practice_id == practice_id, RUN.c.finished_at.is_not(None))
-                  .group_by(RUN.c.measure_id).subquery())
-        results = conn.execute(select(RESULT, RUN.c.measure_id, RUN.c.period_start, RUN.c.period_end)
-                               .join(RUN, RUN.c.id == RESULT.c.run_id)
-                               .where(RESULT.c.run_id.in_(select(latest.c.id)), RESULT.c.patient_id == patient_id)
-                               .order_by(RUN.c.measure_id)).mappings().all()
-        risk = conn.execute(select(RISK).where(RISK.c.practice_id == practice_id, RISK.c.patient_id == patient_id)
-                            .order_by(RISK.c.as_of.desc()).limit(1)).mappings().first()
-        facts = conn.execute(select(FACT.c.id, FACT.c.kind, FACT.c.resource_type, FACT.c.resource_id, FACT.c.start,
-                                    FACT.c.end, FACT.c.value_num, FACT.c.value_unit, FACT.c.status)
-                             .where(FACT.c.practice_id == practice_id, FACT.c.patient_id == patient_id,
-                                    FACT.c.component.is_(None), FACT.c.kind.in_(TIMELINE_KINDS))
-                             .order_by(func.coalesce(FACT.c.end, FACT.c.start).desc()).limit(60)).mappings().all()
+        tz = ZoneInfo(person["timezone"])
+        results = conn.execute(_RESULTS, who).mappings().all()
+        risk = conn.execute(_RISK, who).mappings().first()
+        facts = conn.execute(_TIMELINE, who).mappings().all()
         codes = {}
         if facts:
-            for row in conn.execute(select(CODE.c.fact_id, CODE.c.system, CODE.c.code)
-                                    .where(CODE.c.fact_id.in_([f["id"] for f in facts]), CODE.c.element == "code")):
+            for row in conn.execute(_CODES, {"fact_ids": [f["id"] for f in facts]}):
                 codes.setdefault(row.fact_id, f"{row.code}")
-        item_id = conn.execute(select(ITEM.c.id).where(ITEM.c.practice_id == practice_id,
-                                                       ITEM.c.patient_id == patient_id)).scalar()
+        item = item_with_history(conn, person["item_id"], [practice_id]) if person["item_id"] else None
     gaps = []
     for r in results:
         measure = catalog.measures.get(r["measure_id"])
@@ -89,7 +98,7 @@ def patient_view(engine: Engine, catalog: Catalog, practice_id: str, patient_id:
         "timeline": [{"when": when(f["end"] or f["start"], tz), "kind": f["kind"], "code": codes.get(f["id"]),
                       "value": None if f["value_num"] is None else f"{f['value_num']:g} {f['value_unit'] or ''}".strip(),
                       "status": f["status"], "resource": f"{f['resource_type']}/{f['resource_id']}"} for f in facts],
-        "item": get_item(engine, item_id, [practice_id]) if item_id else None,
+        "item": item,
     }
 
 

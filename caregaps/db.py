@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_POOL_SIZE = 40  # the web app's request threads (anyio's default limit)
 
 
 def make_engine(url: str) -> Engine:
@@ -16,7 +17,10 @@ def make_engine(url: str) -> Engine:
         path = Path(url.removeprefix("sqlite:///"))
         if str(path) not in ("", ":memory:"):
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+        # connections stay open (and their page caches warm) for as many threads as serve requests:
+        # the default pool of 5 closes every connection past the fifth on return
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60},
+                               pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_SIZE)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):

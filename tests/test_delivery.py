@@ -96,7 +96,7 @@ def test_the_email_has_the_prioritised_worklist_gap_counts_and_a_csv_but_no_pati
     # when the next delivery goes out, then it counts the gap closed since the last one
     record_now(engine, "p1", utcnow() + timedelta(seconds=2))
     deliver_due(engine, settings, now=utcnow() + timedelta(seconds=2))
-    assert "1 patients, 0 new and 1 closed gaps" in inbox.messages[1][2]["Subject"]
+    assert "1 patient, 0 new and 1 closed gaps" in inbox.messages[1][2]["Subject"]
     assert inbox.messages[0][2]["Message-ID"] != inbox.messages[1][2]["Message-ID"]
 
 

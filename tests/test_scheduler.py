@@ -153,4 +153,4 @@ def test_a_delivery_pass_reevaluates_a_stale_practice_before_it_sends(engine, da
         settings = get_settings(database_url=database_url, smtp_host=host, smtp_port=port)
         [outcome] = deliveries_pass(engine, settings)
     assert outcome.status == "sent" and outcome.item_count == 1  # the worklist the evaluation just built
-    assert "1 patients" in inbox.messages[0][2]["Subject"]
+    assert "1 patient," in inbox.messages[0][2]["Subject"]

@@ -43,7 +43,8 @@ class Digest:
 
     def subject(self) -> str:
         """The email subject: counts only, never a patient's name or id."""
-        return (f"caregaps worklist for {self.practice_name}, {self.local_day}: {len(self.items)} patients, "
+        patients = f"{len(self.items)} patient{'' if len(self.items) == 1 else 's'}"
+        return (f"caregaps worklist for {self.practice_name}, {self.local_day}: {patients}, "
                 f"{self.new_gaps} new and {self.closed_gaps} closed gaps")
 
 

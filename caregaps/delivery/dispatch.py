@@ -17,6 +17,7 @@ Message-ID (email) and Idempotency-Key (webhook) so receivers can drop it.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -34,6 +35,7 @@ from caregaps.delivery.models import Delivery, DeliveryAttempt, DeliveryChannel,
 from caregaps.delivery.schedule import ScheduleError, make_schedule
 from caregaps.models import Practice, utcnow
 
+log = logging.getLogger("caregaps.delivery")
 DELIVERY, ATTEMPT = Delivery.__table__, DeliveryAttempt.__table__
 CHANNEL, SCHEDULE, PRACTICE = DeliveryChannel.__table__, DeliverySchedule.__table__, Practice.__table__
 
@@ -69,8 +71,9 @@ def record_due(engine: Engine, now: datetime, practices: list[str] | None = None
     for ch in channels:
         try:
             schedule = make_schedule(ch.days, ch.at, ch.timezone)
-        except ScheduleError:
-            continue  # settings are checked when saved; a practice with a bad timezone is skipped
+        except ScheduleError as exc:  # settings are checked when saved; a bad timezone is skipped, loudly
+            log.warning("practice %s: no deliveries recorded: %s", ch.practice_id, exc)
+            continue
         slot = schedule.latest_due(ch.last_slot or ch.created_at, now)
         if slot is not None:
             created += _insert_delivery(engine, ch.practice_id, ch.id, slot, "schedule", now)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants 64-bit keys at this scale.
@@ -104,6 +104,11 @@ class Fact(SQLModel, table=True):
     value_num: Optional[float] = None
     value_unit: Optional[str] = Field(default=None, max_length=64)
     status: Optional[str] = Field(default=None, max_length=32)
+
+
+# the patient page's timeline: a patient's latest facts first, without sorting all of them
+Index("ix_fact_timeline", Fact.__table__.c.practice_id, Fact.__table__.c.patient_id,
+      func.coalesce(Fact.__table__.c.end, Fact.__table__.c.start))
 
 
 class FactCode(SQLModel, table=True):

@@ -33,10 +33,14 @@ class BulkAssign(BaseModel):
     assignee_id: int | None = None
 
 
+_AUDIT = AuditLog.__table__.insert()  # built once: every patient view writes one row
+
+
 def audit(engine, actor: str, action: str, practice_id: str | None, patient_id: str | None, path: str) -> None:
+    """Record who viewed or changed which patient, committed before the answer goes out."""
     with engine.begin() as conn:
-        conn.execute(AuditLog.__table__.insert().values(at=utcnow(), actor=actor, action=action,
-                                                        practice_id=practice_id, patient_id=patient_id, path=path))
+        conn.execute(_AUDIT, {"at": utcnow(), "actor": actor, "action": action, "practice_id": practice_id,
+                              "patient_id": patient_id, "path": path})
 
 
 @router.get("", summary="The worklist of the viewer's practices")

@@ -192,18 +192,13 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     import uvicorn
 
     from caregaps.config import get_settings
-    from caregaps.web.app import create_app
     from caregaps.web.sessions import secret_key
 
     settings = get_settings()
     _engine()
-    workers = workers or settings.web_workers
-    where = {"host": host or settings.host, "port": port or settings.port}
-    if workers == 1:
-        uvicorn.run(create_app(settings), **where)
-        return
     secret_key(settings.secret_key, settings.data_dir)  # made once here, so every worker reads the same key
-    uvicorn.run("caregaps.web.asgi:create", factory=True, workers=workers, **where)
+    uvicorn.run("caregaps.web.asgi:create", factory=True, workers=workers or settings.web_workers,
+                host=host or settings.host, port=port or settings.port)
 
 
 @main.command()

@@ -27,6 +27,7 @@ class Practice(SQLModel, table=True):
     name: str
     timezone: str = "America/New_York"
     created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)
+    kind: str = Field(default="practice", max_length=16)  # practice, or aco: the ACO roll-up (caregaps.aco)
 
 
 class ApiToken(SQLModel, table=True):
@@ -364,3 +365,4 @@ class AuditLog(SQLModel, table=True):
 
 # Delivery tables live with the concept they serve; imported here so every table is registered.
 import caregaps.delivery.models  # noqa: E402,F401
+import caregaps.aco.models  # noqa: E402,F401

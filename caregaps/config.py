@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     delivery_concurrency: int = 8  # deliveries sent at once
     webhook_timeout: float = 30
 
+    # quality reporting
+    aco_entity_id: str = "A0000"  # the ACO's APM Entity ID in QPP submissions
+
     @property
     def import_dir(self) -> Path:
         """Where uploaded import files are kept (the original payloads)."""

@@ -366,3 +366,4 @@ class AuditLog(SQLModel, table=True):
 # Delivery tables live with the concept they serve; imported here so every table is registered.
 import caregaps.delivery.models  # noqa: E402,F401
 import caregaps.aco.models  # noqa: E402,F401
+import caregaps.dashboard.models  # noqa: E402,F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
 from caregaps.models import utcnow
@@ -16,4 +17,4 @@ class MeasureTarget(SQLModel, table=True):
     measure_id: str = Field(primary_key=True, max_length=32)
     target: float
     updated_by: str = Field(max_length=255)
-    updated_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=DateTime)

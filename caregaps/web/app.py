@@ -11,8 +11,8 @@ from caregaps.config import Settings, get_settings
 from caregaps.db import make_engine, migrate
 from caregaps.fhir.outcome import error
 from caregaps.ingest.runner import JobRunner
-from caregaps.web import (api, delivery_api, fhir_ingest, fhir_measures, pages, pages_app, pages_delivery,
-                          worklist_api)
+from caregaps.web import (api, dashboard_api, delivery_api, fhir_ingest, fhir_measures, pages, pages_app,
+                          pages_dashboard, pages_delivery, worklist_api)
 from caregaps.web.deps import AuthError, RequestTooLarge
 from caregaps.web.limits import BodyLimit
 from caregaps.web.sessions import Throttle, secret_key
@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_app.router)
     app.include_router(delivery_api.router)
     app.include_router(pages_delivery.router)
+    app.include_router(dashboard_api.router)
+    app.include_router(pages_dashboard.router)
     app.add_exception_handler(pages_app.SignInRequired, pages_app.signin_redirect)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 

@@ -80,7 +80,15 @@ def two_practices(engine, tmp_path):
     load(engine, "p1", diabetic("a", 9.5, gp="Practitioner/dr1") + diabetic("b", 7.0, gp="Practitioner/dr1")
          + diabetic("c", None, birth="1985-02-02") +
          [{"resourceType": "Practitioner", "id": "dr1", "name": [{"given": ["Olu"], "family": "One"}]}], tmp_path)
-    load(engine, "p2", diabetic("d", 10.2), tmp_path)
+    load(engine, "p1", [{"resourceType": "Coverage", "id": "cov-a", "status": "active", "order": 1,
+                         "beneficiary": {"reference": "Patient/a"}, "payor": [{"display": "Medicare"}],
+                         "type": {"coding": [{"system": "urn:oid:2.16.840.1.113883.3.221.5", "code": "111",
+                                              "display": "Medicare HMO"}]}}], tmp_path)
+    black = {"url": "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race", "extension": [
+        {"url": "ombCategory", "valueCoding": {"system": "urn:oid:2.16.840.1.113883.6.238", "code": "2054-5"}}]}
+    d = diabetic("d", 10.2)
+    d[0]["extension"].append(black)
+    load(engine, "p2", d, tmp_path)
     run_measure(engine, CMS122, "p1", START, END, as_of=date(2026, 6, 1))
     load(engine, "p1", [hba1c("c-a1c", "c", 6.5, "2026-09-01")], tmp_path)  # c is tested and in control later
     run_measure(engine, CMS122, "p1", START, END, as_of=date(2026, 11, 22))
@@ -107,6 +115,12 @@ def test_breakdowns_by_clinician_and_age_and_the_patients_behind_a_number(two_pr
     by_age = {r["key"]: r["counts"]["denominator"] for r in
               queries.breakdown(two_practices, CMS122, ["p1", "p2"], START, END, "age", None)}
     assert by_age == {"18-44": 1, "65-74": 3}
+    by_payer = {r["key"]: r["counts"]["denominator"] for r in
+                queries.breakdown(two_practices, CMS122, ["p1"], START, END, "payer", None)}
+    assert by_payer == {"Medicare HMO": 1, "unknown": 2}
+    by_race = {r["label"]: r["counts"]["numerator"] for r in
+               queries.breakdown(two_practices, CMS122, ["p1", "p2"], START, END, "race", None)}
+    assert by_race == {"Black or African American": 1, "unknown": 1}
     numerator = queries.patients_behind(two_practices, CMS122, ["p1", "p2"], START, END, "numerator")
     assert [(p["practice_id"], p["patient_id"]) for p in numerator] == [("p1", "a"), ("p2", "d")]
     not_met = queries.patients_behind(two_practices, CMS122, ["p1"], START, END, "not-met")

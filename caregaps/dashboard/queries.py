@@ -20,6 +20,9 @@ from caregaps.engine.gaps import POPULATION_KEYS
 from caregaps.models import MeasureResult, MeasureRun, Patient, Practice
 
 RUN, RESULT, PATIENT, PRACTICE = MeasureRun.__table__, MeasureResult.__table__, Patient.__table__, Practice.__table__
+OMB = {"1002-5": "American Indian or Alaska Native", "2028-9": "Asian", "2054-5": "Black or African American",
+       "2076-8": "Native Hawaiian or Other Pacific Islander", "2106-3": "White", "2131-1": "Other Race",
+       "2135-2": "Hispanic or Latino", "2186-5": "Not Hispanic or Latino"}  # US Core race/ethnicity categories
 BREAKDOWNS = ("practice", "clinician", "age", "sex", "race", "ethnicity", "payer")
 LISTS = POPULATION_KEYS + ("not-met",)  # not-met: eligible and not in the numerator
 _FLAGS = [RESULT.c[k.replace("-", "_")].label(k) for k in POPULATION_KEYS]
@@ -89,7 +92,7 @@ def _keyed(engine: Engine, rows: list[dict], by: str, end: date) -> tuple[callab
         return (lambda r: age_band(r["birth_date"], end)), {}
     if by in ("sex", "race", "ethnicity"):
         column = {"sex": "gender"}.get(by, by)
-        return (lambda r: r[column]), {}
+        return (lambda r: r[column]), OMB
     lookup, labels = {}, {}
     with engine.connect() as conn:
         for practice_id in sorted({r["practice_id"] for r in rows}):

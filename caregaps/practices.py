@@ -65,6 +65,6 @@ def hash_token(token: str) -> str:
 
 
 def list_practices(engine: Engine) -> list[Practice]:
-    """Every practice, by id."""
+    """Every member practice, by id (not the ACO roll-up: `caregaps aco` evaluates that one)."""
     with session(engine) as s:
-        return list(s.exec(select(Practice).order_by(Practice.id)))
+        return list(s.exec(select(Practice).where(Practice.kind != "aco").order_by(Practice.id)))

@@ -9,7 +9,8 @@ dispatch), so even two leaders overlapping for a moment could not send a slot tw
 
 Jobs (thin: the work is in caregaps.pipeline and caregaps.delivery):
   nightly-reevaluation  re-evaluates each practice once a day after CAREGAPS_REEVALUATE_AT,
-                        its local time (or at start-up if that was missed);
+                        its local time (or at start-up if that was missed), then rebuilds
+                        and evaluates the ACO roll-up (caregaps.aco);
   deliveries            re-evaluates first any practice whose nightly run is still due, then
                         records the due slots and sends them.
 """
@@ -77,7 +78,8 @@ def reevaluate_due(engine: Engine, settings: Settings, now: datetime | None = No
     done, catalog = [], None
     with _reevaluating:
         with engine.connect() as conn:
-            practices = conn.execute(select(PRACTICE.c.id, PRACTICE.c.timezone).order_by(PRACTICE.c.id)).all()
+            practices = conn.execute(select(PRACTICE.c.id, PRACTICE.c.timezone).where(PRACTICE.c.kind != "aco")
+                                     .order_by(PRACTICE.c.id)).all()
         for practice_id, tz in practices:
             nightly = make_schedule("daily", settings.reevaluate_at, tz)
             last = last_evaluated(engine, practice_id) or datetime(1970, 1, 1)
@@ -87,7 +89,22 @@ def reevaluate_due(engine: Engine, settings: Settings, now: datetime | None = No
             refreshed = refresh_practice(engine, catalog, practice_id)
             log.info("re-evaluated %s: worklist %s", practice_id, refreshed.worklist)
             done.append(practice_id)
+        if done:
+            _refresh_aco(engine, catalog)
     return done
+
+
+def _refresh_aco(engine: Engine, catalog) -> None:
+    """After members were re-evaluated: rebuild the ACO roll-up and evaluate it (a failure is
+    logged, so that deliveries still go out)."""
+    from caregaps.aco.evaluate import refresh_aco
+
+    try:
+        evaluated = refresh_aco(engine, catalog)
+    except Exception:  # noqa: BLE001
+        log.exception("could not rebuild and evaluate the ACO roll-up")
+        return
+    log.info("ACO roll-up: %s persons from %s records", evaluated.rebuilt.persons, evaluated.rebuilt.records)
 
 
 def run_reevaluation() -> None:

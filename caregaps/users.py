@@ -69,11 +69,13 @@ USER, MEMBERSHIP, PRACTICE = User.__table__, Membership.__table__, Practice.__ta
 _ACTIVE_USER = select(USER).where(USER.c.id == bindparam("user_id"), USER.c.active.is_(True))
 _ALL_PRACTICES = select(PRACTICE.c.id).order_by(PRACTICE.c.id)
 _MEMBERSHIPS = (select(MEMBERSHIP.c.practice_id).where(MEMBERSHIP.c.user_id == bindparam("user_id"))
-                .order_by(MEMBERSHIP.c.practice_id))
+                .where(MEMBERSHIP.c.practice_id.in_(select(PRACTICE.c.id).where(PRACTICE.c.kind != "aco")))
+                .order_by(MEMBERSHIP.c.practice_id))  # the ACO roll-up (caregaps.aco) is never a membership
 
 
 def practices_of(engine: Engine, user: User) -> list[str]:
-    """The practices a user sees: every practice for an admin or quality lead, else memberships."""
+    """The practices a user sees: every practice (and the ACO roll-up) for an admin or quality lead,
+    else memberships."""
     with engine.connect() as conn:
         return _practices(conn, user.id, user.role)
 

@@ -148,3 +148,17 @@ def test_given_the_aco_then_practice_users_do_not_see_it_and_admins_do(engine, t
     admin = add_user(engine, "admin@aco.org", "Admin", "admin", "a long password", [])
     assert practices_of(engine, member) == ["p1"]
     assert ACO_ID in practices_of(engine, admin)
+
+
+def test_given_the_nightly_reevaluation_then_members_are_refreshed_and_then_the_aco_without_a_worklist(
+        engine, tmp_path):
+    from caregaps.config import get_settings
+    from caregaps.models import MeasureRun, WorklistItem
+    from caregaps.scheduler import reevaluate_due
+
+    two_practices_one_shared_person(engine, tmp_path)
+    rebuild_aco(engine)  # the ACO practice exists before the pass: it is not re-evaluated as a member
+    assert reevaluate_due(engine, get_settings(reevaluate_at="01:00")) == ["p1", "p2"]
+    assert _count(engine, MeasureRun.__table__, practice_id=ACO_ID) == len(CATALOG.measures)
+    assert _count(engine, WorklistItem.__table__, practice_id=ACO_ID) == 0
+    assert _count(engine, WorklistItem.__table__, practice_id="p1") > 0

@@ -41,8 +41,13 @@ def _latest_risk(conn, practice_id: str) -> dict[str, tuple[int, str]]:
 
 
 def refresh_worklist(engine: Engine, practice_id: str, start: date, end: date, today: date) -> dict[str, int]:
-    """Bring the practice's worklist up to date; counts of items created, updated, closed, reopened."""
+    """Bring the practice's worklist up to date; counts of items created, updated, closed, reopened.
+    The ACO roll-up has no worklist (its persons are worked at their practices)."""
+    from caregaps.aco import ACO_ID
+
     counts = {"created": 0, "updated": 0, "closed-by-data": 0, "reopened": 0}
+    if practice_id == ACO_ID:
+        return counts
     now = utcnow()
     period_days = (end - start).days + 1
     days_left = (end - today).days

@@ -228,6 +228,7 @@ def demo(ctx: click.Context, samples: Path, then_serve: bool, address: str | Non
 
 from caregaps import cli_measures  # noqa: E402,F401  (registers measures, evaluate, explain, report)
 from caregaps import cli_delivery  # noqa: E402,F401  (registers delivery, deliver, scheduler)
+from caregaps import cli_aco  # noqa: E402,F401  (registers aco)
 
 if __name__ == "__main__":  # `python -m caregaps.cli`: run the imported module's group, which has every command
     from caregaps.cli import main as registered_main

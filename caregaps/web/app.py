@@ -13,6 +13,7 @@ from caregaps.fhir.outcome import error
 from caregaps.ingest.runner import JobRunner
 from caregaps.web import (api, dashboard_api, delivery_api, fhir_ingest, fhir_measures, pages, pages_app,
                           pages_dashboard, pages_delivery, worklist_api)
+from caregaps.web import aco_api, pages_aco
 from caregaps.web.deps import AuthError, RequestTooLarge
 from caregaps.web.limits import BodyLimit
 from caregaps.web.sessions import Throttle, secret_key
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_delivery.router)
     app.include_router(dashboard_api.router)
     app.include_router(pages_dashboard.router)
+    app.include_router(aco_api.router)
+    app.include_router(pages_aco.router)
     app.add_exception_handler(pages_app.SignInRequired, pages_app.signin_redirect)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 

@@ -2,15 +2,17 @@
 
 Uses a database with one practice of 20,000 patients (the one benchmarks/evaluate.py builds with
 --patients 20000, built here under /tmp/be-20k if it is missing), evaluates the five APP Plus
-measures and the risk model for it if that has not been done, fills its worklist, signs a care manager in, and
-then runs the load against a real `caregaps serve --workers N`. Each client, signed in with its
-session cookie, opens a worklist page (a random one of the first 200), a patient page (a random
-patient of the worklist) and the trivial /api/health in turn, with no think time. The load comes
-from wrk (C, with benchmarks/worklist_load.lua), so the load generator takes little of the CPU
-the server needs; it is installed with apt-get when missing and this runs as root.
+measures and the risk model for it if that has not been done, fills its worklist, signs a care
+manager in, and then runs the load against a real `caregaps serve --workers N` (default: one per
+core) on loopback. Each client, signed in with its session cookie, opens a worklist page (a
+random one of the first 200), a patient page (a random patient of the worklist) and the trivial
+/api/health in turn, with no think time. The load comes from wrk (C, with
+benchmarks/worklist_load.lua), so the load generator takes little of the CPU the server needs; it
+is installed with apt-get when missing and this runs as root.
 
 Prints p50/p95 latency and throughput of the worklist pages and the patient pages, next to the
-health endpoint measured in the same run, and the CPU the server and wrk used. A few seconds of
+health endpoint measured in the same run, and the CPU the server, wrk and everything else on the
+machine used (other processes on a shared machine take CPU from the server). A few seconds of
 the same load warm the server up first (each worker loads the measures on its first request).
 Target: p95 < 250 ms for worklist pages.
 

@@ -186,7 +186,8 @@ def synth(patients: int, practices: int, seed: int, out: Path, fmt: str) -> None
 @main.command()
 @click.option("--host", default=None, help="Default CAREGAPS_HOST or 127.0.0.1.")
 @click.option("--port", default=None, type=int, help="Default CAREGAPS_PORT or 8000.")
-@click.option("--workers", default=None, type=click.IntRange(min=1), help="Worker processes; default CAREGAPS_WEB_WORKERS or 1.")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Worker processes; default CAREGAPS_WEB_WORKERS or 1.")
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the web app and the FHIR API."""
     import uvicorn

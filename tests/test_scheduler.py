@@ -154,3 +154,16 @@ def test_a_delivery_pass_reevaluates_a_stale_practice_before_it_sends(engine, da
         [outcome] = deliveries_pass(engine, settings)
     assert outcome.status == "sent" and outcome.item_count == 1  # the worklist the evaluation just built
     assert "1 patient," in inbox.messages[0][2]["Subject"]
+
+
+def test_only_the_first_of_several_web_workers_resumes_unfinished_imports(engine):
+    from caregaps.ingest.runner import JobRunner
+    from caregaps.web.app import _resume_imports_once
+
+    runner = JobRunner(engine, 100, 0)
+    try:
+        assert _resume_imports_once(engine, runner, "host:1") == []  # resumed (nothing was left)
+        assert _resume_imports_once(engine, runner, "host:2") is None  # another worker, same start: skips
+        assert _resume_imports_once(engine, runner, "host:1") == []
+    finally:
+        runner.shutdown()

@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.secret_key = secret_key(settings.secret_key, settings.data_dir)
         app.state.throttle = Throttle()
         app.state.runner = JobRunner(engine, settings.ingest_batch_size, settings.ingest_workers)
-        app.state.runner.resume_unfinished()
+        _resume_imports_once(engine, app.state.runner)
         app.state.scheduler = _start_scheduler(settings, engine)
         yield
         if app.state.scheduler is not None:
@@ -65,6 +65,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            "bytes (CAREGAPS_MAX_REQUEST_BYTES)", "too-long")
 
     return app
+
+
+def _resume_imports_once(engine, runner: JobRunner, holder: str | None = None) -> list[str] | None:
+    """Resume unfinished async imports in one process only: with several web workers starting
+    together, the first to take a short lease resumes them (their ids) and the others do not (None)."""
+    from caregaps.delivery.dispatch import holder_name
+    from caregaps.scheduler import Lease
+
+    if Lease(engine, holder or holder_name(), 30, name="import-resume").acquire():
+        return runner.resume_unfinished()
+    return None
 
 
 def _start_scheduler(settings: Settings, engine):

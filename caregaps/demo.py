@@ -77,6 +77,19 @@ def evaluate_all(engine: Engine, practice_ids: list[str], echo: Callable[[str], 
              f"(caregaps risk --practice {pid})")
     for pid, r in done.items():
         echo(f"  worklist {pid}: {r.worklist['created']} new, {r.worklist['updated']} updated")
+    evaluate_aco(engine, catalog, echo)
+
+
+def evaluate_aco(engine: Engine, catalog, echo: Callable[[str], None] = print) -> None:
+    """Roll the practices up into the ACO (each person once, with all their data) and print its rates."""
+    from caregaps.aco.evaluate import performance_rate, refresh_aco
+
+    aco = refresh_aco(engine, catalog)
+    b = aco.rebuilt
+    echo(f"\nACO: {b.persons} people in {b.records} patient records ({b.shared_persons} seen at several "
+         f"practices: {b.matched_by_mbi} matched by MBI, {b.matched_by_demographics} by demographics)")
+    rates = [f"{m} {rate:.0%}" if (rate := performance_rate(c)) is not None else f"{m} n/a" for m, c in aco.runs.items()]
+    echo("  " + ", ".join(rates) + "  (caregaps aco matches; the dashboard: http://127.0.0.1:8000/dashboard)")
 
 
 def demo_accounts(engine: Engine, practice_ids: list[str]) -> dict[str, str]:

@@ -110,6 +110,14 @@ def test_another_practice_and_a_quality_lead_cannot_change_delivery(web):
     assert web.get("/api/delivery/p1", headers={"Authorization": f"Bearer {p2_token}"}).status_code == 404
     web.cookies.clear()
     _signin(web, "lead@example.org")
+    from caregaps.aco.rollup import rebuild_aco
+    from caregaps.delivery.settings import add_channel
+
+    rebuild_aco(web.app.state.engine)  # the ACO pseudo-practice exists, and leads see it, but has nothing to deliver
+    assert web.get("/api/delivery/aco").status_code == 404
+    assert web.get("/practices/aco/delivery").status_code == 404
+    with pytest.raises(LookupError):
+        add_channel(web.app.state.engine, "aco", "email", "lead@example.org")
     page = web.get("/practices/p1/delivery")
     assert page.status_code == 200 and "Send now" not in page.text and "Signing secret" not in page.text
     assert web.get("/api/delivery/p1").json()["webhook_secret"] is None

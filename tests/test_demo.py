@@ -27,8 +27,10 @@ def test_given_a_sample_folder_when_loaded_twice_then_practices_exist_and_second
     assert sorted(tokens) == ["p1", "p2"]
     assert practice_for_token(engine, tokens["p1"]).id == "p1"
     with session(engine) as s:
-        assert s.exec(select(func.count()).select_from(Practice)).one() == 2
-        assert s.exec(select(func.count()).select_from(Patient)).one() == 6
+        assert s.exec(select(func.count()).select_from(Practice).where(Practice.kind == "practice")).one() == 2
+        assert s.exec(select(func.count()).select_from(Patient).where(Patient.practice_id != "aco")).one() == 6
+        assert 0 < s.exec(select(func.count()).select_from(Patient).where(Patient.practice_id == "aco")).one() <= 6
+    assert any(line.strip().startswith("ACO: ") and "people in 6 patient records" in line for line in lines)
     assert any("0 rejected" in line for line in lines) and any("data quality:" in line for line in lines)
     rates = [line for line in lines if line.startswith("  p1: ")]
     assert rates and all(m in rates[0] for m in ("CMS122", "CMS125", "CMS130", "CMS165", "CMS2"))

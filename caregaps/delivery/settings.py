@@ -43,7 +43,7 @@ def delivery_settings(engine: Engine, practice_id: str) -> DeliverySettings:
     """The practice's schedule (created on first use: weekdays 07:00, enabled) and its channels."""
     with session(engine) as s:
         practice = s.get(Practice, practice_id)
-        if practice is None:
+        if practice is None or practice.kind == "aco":  # the ACO has no worklist to deliver
             raise LookupError(f"no practice {practice_id!r}")
         schedule = s.get(DeliverySchedule, practice_id)
         if schedule is None:

@@ -39,7 +39,9 @@ def may_change(viewer: Viewer) -> bool:
 
 
 def check_practice(viewer: Viewer, practice_id: str, change: bool = False) -> None:
-    if practice_id not in viewer.practices:
+    from caregaps.aco import ACO_ID
+
+    if practice_id not in viewer.practices or practice_id == ACO_ID:
         raise HTTPException(404, f"no practice {practice_id!r} among yours")
     if change and not may_change(viewer):
         raise HTTPException(403, f"a {viewer.role} may not change delivery settings")

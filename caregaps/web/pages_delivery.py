@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from caregaps.aco import ACO_ID
 from caregaps.delivery.log import delivery_overview
 from caregaps.web.delivery_api import CHANGERS, preview_html, send_practice_now
 from caregaps.web.deps import EngineDep
@@ -19,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 def _member(request: Request, engine, practice_id: str, change: bool = False) -> dict:
     ctx = _context(request, engine)
-    if practice_id not in ctx["practices"]:
+    if practice_id not in ctx["practices"] or practice_id == ACO_ID:
         raise HTTPException(404, f"no practice {practice_id} among yours")
     ctx["may_change"] = ctx["user"].role in CHANGERS
     if change and not ctx["may_change"]:

@@ -201,3 +201,20 @@ def test_a_quality_lead_sets_a_target_drills_down_and_downloads_csv(web):
     report = web.get("/api/dashboard/export/measurereport/CMS122?practice=p2&type=summary&periodStart=2026-01-01"
                      "&periodEnd=2026-12-31")
     assert report.status_code == 200 and MeasureReport.model_validate_json(report.text).type == "summary"
+
+
+def test_the_aco_line_drills_down_to_each_persons_page(web, two_practices):
+    from caregaps.aco.evaluate import rebuild_and_evaluate
+
+    rebuild_and_evaluate(two_practices, START, END, as_of=date(2026, 11, 22), measure_ids=["CMS122"])
+    _signin(web, "lead@example.org")
+    [m] = [m for m in web.get("/api/dashboard?periodStart=2026-01-01&periodEnd=2026-12-31").json()["measures"]
+           if m["measure"] == "CMS122"]
+    assert m["aco"]["counts"]["denominator"] == 4  # four different people, nobody shared
+    listed = web.get("/api/dashboard/CMS122/patients?practice=aco&population=numerator&periodStart=2026-01-01"
+                     "&periodEnd=2026-12-31").json()["patients"]
+    assert len(listed) == 2 and all(p["patient_id"].startswith("person-") for p in listed)
+    page = web.get(f"/patients/aco/{listed[0]['patient_id']}")
+    assert page.status_code == 200 and listed[0]["patient_id"] in page.text and "CMS122" in page.text
+    _signin(web, "nurse@example.org")  # a care manager sees no ACO line and no ACO person
+    assert web.get("/api/dashboard/CMS122/patients?practice=aco&periodStart=2026-01-01").status_code == 404

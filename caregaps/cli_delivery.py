@@ -75,12 +75,13 @@ def delivery_add_webhook(practice_id: str, url: str, fmt: str) -> None:
 
 
 def _add(practice_id: str, kind: str, target: str, fmt: str | None):
+    from caregaps.config import get_settings
     from caregaps.delivery.settings import SettingsError, add_channel
 
     engine = _engine()
     ds = _settings_or_fail(engine, practice_id)
     try:
-        channel = add_channel(engine, practice_id, kind, target, fmt)
+        channel = add_channel(engine, practice_id, kind, target, fmt, get_settings().webhook_allow_private)
     except SettingsError as exc:
         _fail(str(exc), errors.USAGE)
     click.echo(f"channel {channel.id}: {channel.kind} {channel.format} {channel.target}")

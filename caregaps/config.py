@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = 6
     delivery_concurrency: int = 8  # deliveries sent at once
     webhook_timeout: float = 30
+    webhook_allow_private: bool = False  # let webhooks call private/loopback addresses (and http to localhost)
 
     # quality reporting
     aco_entity_id: str = "A0000"  # the ACO's APM Entity ID in QPP submissions

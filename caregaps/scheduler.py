@@ -33,6 +33,8 @@ LEASE, PRACTICE = SchedulerLease.__table__, Practice.__table__
 LEASE_NAME = "scheduler"
 _active: "SchedulerService | None" = None
 _reevaluating = threading.Lock()
+_failed_at: dict[str, datetime] = {}  # practice -> when its re-evaluation last failed (this process)
+RETRY_FAILED_AFTER = timedelta(hours=1)
 
 
 class Lease:
@@ -81,13 +83,21 @@ def reevaluate_due(engine: Engine, settings: Settings, now: datetime | None = No
             practices = conn.execute(select(PRACTICE.c.id, PRACTICE.c.timezone).where(PRACTICE.c.kind != "aco")
                                      .order_by(PRACTICE.c.id)).all()
         for practice_id, tz in practices:
-            nightly = make_schedule("daily", settings.reevaluate_at, tz)
-            last = last_evaluated(engine, practice_id) or datetime(1970, 1, 1)
-            if nightly.latest_due(last, now) is None:
+            if now - _failed_at.get(practice_id, datetime(1970, 1, 1)) < RETRY_FAILED_AFTER:
                 continue
-            catalog = catalog or prepare(engine)
-            refreshed = refresh_practice(engine, catalog, practice_id)
+            try:
+                nightly = make_schedule("daily", settings.reevaluate_at, tz)
+                last = last_evaluated(engine, practice_id) or datetime(1970, 1, 1)
+                if nightly.latest_due(last, now) is None:
+                    continue
+                catalog = catalog or prepare(engine)
+                refreshed = refresh_practice(engine, catalog, practice_id)
+            except Exception:  # noqa: BLE001  (one practice's failure must not stop the others or the deliveries)
+                log.exception("could not re-evaluate %s; trying again in %s", practice_id, RETRY_FAILED_AFTER)
+                _failed_at[practice_id] = now
+                continue
             log.info("re-evaluated %s: worklist %s", practice_id, refreshed.worklist)
+            _failed_at.pop(practice_id, None)
             done.append(practice_id)
         if done:
             _refresh_aco(engine, catalog)
@@ -118,7 +128,10 @@ def deliveries_pass(engine: Engine, settings: Settings, holder: str | None = Non
     """Re-evaluate any practice whose nightly run is still due, then deliver every due slot."""
     from caregaps.delivery.dispatch import deliver_due
 
-    reevaluate_due(engine, settings, now)
+    try:
+        reevaluate_due(engine, settings, now)
+    except Exception:  # noqa: BLE001  (deliver what there is even when re-evaluation cannot run)
+        log.exception("re-evaluation failed; delivering the worklists as they stand")
     outcomes = deliver_due(engine, settings, now=now, holder=holder)
     for outcome in outcomes:
         log.info("delivery %s (%s): %s%s", outcome.delivery_id, outcome.channel, outcome.status,
@@ -168,7 +181,11 @@ class SchedulerService:
                 log.exception("scheduler: could not reach the lease")
                 held = False
             if held and not self.leading:
-                self._lead()
+                try:
+                    self._lead()
+                except Exception:  # noqa: BLE001  (e.g. the job store could not start: try again next round)
+                    log.exception("scheduler: could not start the jobs")
+                    self._stand_down()
             elif not held and self.leading:
                 log.warning("scheduler: lost the lease to another process; standing down")
                 self._stand_down()

@@ -28,12 +28,14 @@ def test_delivery_is_set_up_and_sent_from_the_command_line(database_url):
     with smtp_server() as (host, port, inbox), http_receiver() as receiver:
         assert caregaps(database_url, "delivery", "add-email", "--practice", "p9", "--to", "care@north.example"
                         ).returncode == 0
+        refused = caregaps(database_url, "delivery", "add-webhook", "--practice", "p9", "--url", receiver.url)
+        assert refused.returncode == 2 and "must use https" in refused.stderr  # loopback needs the setting
         hook = caregaps(database_url, "delivery", "add-webhook", "--practice", "p9", "--url", receiver.url,
-                        "--format", "fhir")
+                        "--format", "fhir", CAREGAPS_WEBHOOK_ALLOW_PRIVATE="true")
         assert hook.returncode == 0 and "channel 2: webhook fhir" in hook.stdout
         secret = hook.stdout.rsplit(": ", 1)[1].strip()
         sent = caregaps(database_url, "deliver", "--practice", "p9", "--now",
-                        CAREGAPS_SMTP_HOST=host, CAREGAPS_SMTP_PORT=str(port))
+                        CAREGAPS_SMTP_HOST=host, CAREGAPS_SMTP_PORT=str(port), CAREGAPS_WEBHOOK_ALLOW_PRIVATE="true")
         assert sent.returncode == 0, sent.stderr
         assert "(email): sent, 0 items" in sent.stdout and "(webhook): sent, 0 items" in sent.stdout
         assert len(inbox.messages) == 1

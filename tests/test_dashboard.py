@@ -50,7 +50,7 @@ def test_gaps_to_target_for_normal_and_inverse_measures(c, target, inverse, expe
 
 @pytest.mark.parametrize("birth, band", [(date(1960, 12, 31), "65-74"), (date(1961, 1, 1), "65-74"),
                                          (date(1962, 1, 1), "64" and "45-64"), (date(1941, 12, 31), "85+"),
-                                         (None, "unknown")])
+                                         (None, "unknown"), (date(2027, 5, 1), "unknown")])
 def test_age_bands_are_read_on_the_last_day_of_the_period(birth, band):
     assert age_band(birth, END) == band
 
@@ -109,9 +109,9 @@ def test_overview_gives_each_practice_its_latest_run_and_gaps_to_target(two_prac
 
 def test_breakdowns_by_clinician_and_age_and_the_patients_behind_a_number(two_practices):
     by_clinician = {r["key"]: r for r in queries.breakdown(two_practices, CMS122, ["p1"], START, END, "clinician", None)}
-    assert by_clinician["Practitioner/dr1"]["label"] == "Olu One"
-    assert by_clinician["Practitioner/dr1"]["counts"]["denominator"] == 2
-    assert by_clinician["unattributed"]["counts"]["denominator"] == 1
+    assert by_clinician["p1:Practitioner/dr1"]["label"] == "Olu One (p1)"
+    assert by_clinician["p1:Practitioner/dr1"]["counts"]["denominator"] == 2
+    assert by_clinician["p1:unattributed"]["counts"]["denominator"] == 1
     by_age = {r["key"]: r["counts"]["denominator"] for r in
               queries.breakdown(two_practices, CMS122, ["p1", "p2"], START, END, "age", None)}
     assert by_age == {"18-44": 1, "65-74": 3}
@@ -126,7 +126,7 @@ def test_breakdowns_by_clinician_and_age_and_the_patients_behind_a_number(two_pr
     not_met = queries.patients_behind(two_practices, CMS122, ["p1"], START, END, "not-met")
     assert [p["patient_id"] for p in not_met] == ["b", "c"]
     one_doctor = queries.patients_behind(two_practices, CMS122, ["p1"], START, END, "denominator", "clinician",
-                                         "Practitioner/dr1")
+                                         "p1:Practitioner/dr1")
     assert [p["patient_id"] for p in one_doctor] == ["a", "b"]
     with pytest.raises(ValueError, match="by: one of practice"):
         queries.breakdown(two_practices, CMS122, ["p1"], START, END, "shoe size", None)
@@ -191,7 +191,8 @@ def test_a_quality_lead_sets_a_target_drills_down_and_downloads_csv(web):
                     "&periodEnd=2026-12-31").text
     assert 'href="/patients/p1/a"' in drill and "/patients/p1/b" not in drill
     detail = web.get("/api/dashboard/CMS122?by=clinician&periodStart=2026-01-01&periodEnd=2026-12-31").json()
-    assert detail["target"] == 0.2 and {r["label"] for r in detail["rows"]} == {"Olu One", "unattributed"}
+    assert detail["target"] == 0.2
+    assert {r["label"] for r in detail["rows"]} == {"Olu One (p1)", "unattributed (p1)", "unattributed (p2)"}
     assert [p for p, _ in detail["trends"]["p1"]] == ["2026-06-01", "2026-11-22"]
     table = web.get("/api/dashboard/CMS122/patients?population=denominator&format=csv&periodStart=2026-01-01"
                     "&periodEnd=2026-12-31")

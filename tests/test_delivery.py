@@ -53,7 +53,8 @@ def receiver():
 def settings(database_url, smtp, tmp_path):
     host, port, _ = smtp
     return get_settings(database_url=database_url, data_dir=tmp_path / "var", smtp_host=host, smtp_port=port,
-                        delivery_retry_seconds=0, delivery_max_attempts=4, public_url="https://caregaps.example.org")
+                        delivery_retry_seconds=0, delivery_max_attempts=4, public_url="https://caregaps.example.org",
+                        webhook_allow_private=True)  # the receivers below are on loopback
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def test_the_email_has_the_prioritised_worklist_gap_counts_and_a_csv_but_no_pati
 
 def test_webhook_json_is_signed_over_timestamp_and_body(engine, settings, receiver, practice_with_gaps):
     evaluate(engine)
-    add_channel(engine, "p1", "webhook", receiver.url, "json")
+    add_channel(engine, "p1", "webhook", receiver.url, "json", allow_private=True)
     secret = delivery_settings(engine, "p1").schedule.webhook_secret
     record_now(engine, "p1", utcnow())
     [outcome] = deliver_due(engine, settings)
@@ -122,7 +123,7 @@ def test_webhook_json_is_signed_over_timestamp_and_body(engine, settings, receiv
 
 def test_webhook_fhir_is_a_valid_bundle_of_one_task_per_item(engine, settings, receiver, practice_with_gaps):
     evaluate(engine)
-    add_channel(engine, "p1", "webhook", receiver.url, "fhir")
+    add_channel(engine, "p1", "webhook", receiver.url, "fhir", allow_private=True)
     record_now(engine, "p1", utcnow())
     deliver_due(engine, settings)
     [(_, headers, body)] = receiver.requests
@@ -139,7 +140,7 @@ def test_webhook_fhir_is_a_valid_bundle_of_one_task_per_item(engine, settings, r
 def test_a_receiver_that_fails_twice_gets_the_delivery_on_the_third_attempt(engine, settings, receiver,
                                                                             practice_with_gaps):
     evaluate(engine)
-    add_channel(engine, "p1", "webhook", receiver.url)
+    add_channel(engine, "p1", "webhook", receiver.url, allow_private=True)
     receiver.fail_first = 2
     record_now(engine, "p1", utcnow())
     assert [o.status for o in deliver_due(engine, settings)] == ["pending"]  # a retry is due
@@ -199,7 +200,7 @@ def test_two_senders_at_once_send_each_slot_once(engine, settings, smtp, receive
     _, _, inbox = smtp
     evaluate(engine)
     add_channel(engine, "p1", "email", "care@riverside.example")
-    add_channel(engine, "p1", "webhook", receiver.url)
+    add_channel(engine, "p1", "webhook", receiver.url, allow_private=True)
     _backdate_channels(engine, days=3)
     now = utcnow()
     barrier = threading.Barrier(2)
@@ -264,6 +265,9 @@ def test_a_paused_schedule_or_channel_records_nothing(engine, settings, practice
     ("email", "", None, "at least one email address"),
     ("webhook", "http://hooks.example.org/x", None, "must use https"),
     ("webhook", "ftp://example.org", None, r"is not an http\(s\) URL"),
+    ("webhook", "https://10.0.0.5/hook", None, "points at a private or local address"),
+    ("webhook", "https://169.254.169.254/latest", None, "points at a private or local address"),
+    ("webhook", "http://127.0.0.1:9000/hook", None, "must use https"),
     ("webhook", "https://hooks.example.org/x", "xml", "format: a webhook channel takes json or fhir"),
     ("sms", "+15555550100", None, "kind: must be one of email, webhook"),
 ])
@@ -275,3 +279,50 @@ def test_bad_channels_are_refused_naming_the_field(engine, practice_with_gaps, k
 def _backdate_channels(engine, days: int) -> None:
     with engine.begin() as conn:
         conn.execute(update(DeliveryChannel.__table__).values(created_at=utcnow() - timedelta(days=days)))
+
+
+def test_a_webhook_to_a_private_address_is_refused_when_sent_too(engine, settings, receiver, practice_with_gaps):
+    # given a channel to loopback, allowed when it was added, and a server that does not allow it
+    add_channel(engine, "p1", "webhook", receiver.url, allow_private=True)
+    strict = settings.model_copy(update={"webhook_allow_private": False})
+    record_now(engine, "p1", utcnow())
+    [outcome] = deliver_due(engine, strict)
+    assert outcome.status == "pending" and "is a private or local address" in outcome.error
+    assert receiver.requests == []
+
+
+def test_a_partly_refused_email_counts_as_sent_and_names_the_refused_address(engine, settings, practice_with_gaps):
+    from aiosmtpd.controller import Controller
+
+    from tests.receivers import Inbox, free_port
+
+    class Picky(Inbox):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address.startswith("gone@"):
+                return "550 no such user"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+    inbox, port = Picky(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        add_channel(engine, "p1", "email", "care@riverside.example, gone@riverside.example")
+        record_now(engine, "p1", utcnow())
+        [outcome] = deliver_due(engine, settings.model_copy(update={"smtp_port": port}))
+    finally:
+        controller.stop()
+    assert outcome.status == "sent" and "gone@riverside.example (550" in outcome.error
+    assert [m[1] for m in inbox.messages] == [["care@riverside.example"]]
+    assert deliver_due(engine, settings.model_copy(update={"smtp_port": port})) == []  # no resend to care@
+
+
+def test_a_paused_channel_gets_no_retries(engine, settings, receiver, practice_with_gaps):
+    from caregaps.delivery.settings import set_channel_enabled
+
+    channel = add_channel(engine, "p1", "webhook", receiver.url, allow_private=True)
+    receiver.fail_first = 1
+    record_now(engine, "p1", utcnow())
+    assert [o.status for o in deliver_due(engine, settings)] == ["pending"]
+    set_channel_enabled(engine, "p1", channel.id, False)
+    assert deliver_due(engine, settings) == [] and receiver.requests == []

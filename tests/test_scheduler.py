@@ -167,3 +167,26 @@ def test_only_the_first_of_several_web_workers_resumes_unfinished_imports(engine
         assert _resume_imports_once(engine, runner, "host:1") == []
     finally:
         runner.shutdown()
+
+
+def test_a_practice_that_cannot_be_reevaluated_does_not_stop_the_others_or_the_deliveries(engine, database_url,
+                                                                                           tmp_path):
+    from caregaps.delivery.models import DeliveryChannel
+    from caregaps.models import Practice
+    from caregaps.scheduler import _failed_at, deliveries_pass
+    from sqlalchemy import update
+
+    add_practice(engine, "p0", "Broken", "America/Chicago")
+    with engine.begin() as conn:  # a timezone that went bad in the store: its nightly run cannot be computed
+        conn.execute(update(Practice.__table__).where(Practice.__table__.c.id == "p0").values(timezone="Mars/Olympus"))
+    add_practice(engine, "p1", "Riverside", "America/Chicago")
+    load(engine, "p1", diabetic("high", 9.4), tmp_path)
+    add_channel(engine, "p1", "email", "care@riverside.example")
+    set_schedule(engine, "p1", days="daily", at="00:00")
+    with engine.begin() as conn:
+        conn.execute(update(DeliveryChannel.__table__).values(created_at=utcnow() - timedelta(days=2)))
+    _failed_at.clear()
+    with smtp_server() as (host, port, inbox):
+        [outcome] = deliveries_pass(engine, get_settings(database_url=database_url, smtp_host=host, smtp_port=port))
+    assert outcome.status == "sent" and outcome.item_count == 1 and "p0" in _failed_at
+    _failed_at.clear()

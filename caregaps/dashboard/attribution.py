@@ -47,9 +47,12 @@ def attributed_clinicians(conn: Connection, practice_id: str, as_of: date) -> di
     missing = [pid for pid in patients if pid not in out]
     if missing:
         since = datetime.combine(as_of - timedelta(days=365), datetime.min.time())
-        visits = conn.execute(select(FACT.c.resource_id, FACT.c.patient_id, FACT.c.start)
-                              .where(FACT.c.practice_id == practice_id, FACT.c.kind == "encounter",
-                                     FACT.c.start >= since, FACT.c.patient_id.in_(missing))).all()
+        until = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
+        visits = []
+        for i in range(0, len(missing), CHUNK):
+            visits += conn.execute(select(FACT.c.resource_id, FACT.c.patient_id, FACT.c.start).where(
+                FACT.c.practice_id == practice_id, FACT.c.kind == "encounter", FACT.c.start >= since,
+                FACT.c.start < until, FACT.c.patient_id.in_(missing[i:i + CHUNK]))).all()
         when = {rid: (pid, start) for rid, pid, start in visits}
         seen: dict[str, Counter] = {}
         latest: dict[tuple[str, str], datetime] = {}

@@ -96,9 +96,12 @@ def _keyed(engine: Engine, rows: list[dict], by: str, end: date) -> tuple[callab
     lookup, labels = {}, {}
     with engine.connect() as conn:
         for practice_id in sorted({r["practice_id"] for r in rows}):
-            if by == "clinician":
-                found = attributed_clinicians(conn, practice_id, end)
-                labels.update(clinician_names(conn, practice_id))
+            if by == "clinician":  # Practitioner ids are the practice's own: keyed and named per practice
+                names = clinician_names(conn, practice_id)
+                found = {pid: f"{practice_id}:{ref}" for pid, ref in
+                         attributed_clinicians(conn, practice_id, end).items()}
+                labels.update({key: f"{names.get(key.split(':', 1)[1], key.split(':', 1)[1])} ({practice_id})"
+                               for key in found.values()})
             else:
                 found = primary_payers(conn, practice_id)
             lookup.update({(practice_id, pid): v for pid, v in found.items()})

@@ -40,7 +40,7 @@ def age_band(birth: date | None, on: date) -> str:
     if birth is None:
         return "unknown"
     age = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-    return next(label for low, high, label in AGE_BANDS if low <= age <= high)
+    return next((label for low, high, label in AGE_BANDS if low <= age <= high), "unknown")  # born after, or 200+
 
 
 def tally(rows: Iterable[dict], key: Callable[[dict], str | None]) -> dict[str, dict[str, int]]:

@@ -15,13 +15,14 @@ def idempotency_key(delivery: dict) -> str:
     return f"caregaps-delivery-{delivery['id']}"
 
 
-def send(settings: Settings, delivery: dict, digest: Digest) -> None:
-    """Send `digest` as `delivery` (a delivery row joined with its channel and the practice's secret)."""
+def send(settings: Settings, delivery: dict, digest: Digest) -> str | None:
+    """Send `digest` as `delivery` (a delivery row joined with its channel and the practice's secret);
+    raises if it did not go out; returns a note for a partial success (recipients refused)."""
     if delivery["kind"] == "email":
         from caregaps.delivery.email import build_message, send_message
 
         recipients = delivery["target"].split(",")
-        send_message(settings, build_message(digest, settings.mail_from, recipients, message_id(delivery)))
+        return send_message(settings, build_message(digest, settings.mail_from, recipients, message_id(delivery)))
     elif delivery["kind"] == "webhook":
         from caregaps.delivery.webhook import post
 
@@ -34,5 +35,6 @@ def send(settings: Settings, delivery: dict, digest: Digest) -> None:
             payload, content_type = digest_json(digest, delivery["id"], delivery["slot"]), "application/json"
         post(settings, delivery["target"], delivery["webhook_secret"], payload, content_type,
              idempotency_key(delivery))
+        return None
     else:
         raise ValueError(f"channel kind {delivery['kind']!r} is not email or webhook")

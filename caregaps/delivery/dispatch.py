@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
+import uuid
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -105,28 +107,50 @@ def _insert_delivery(engine: Engine, practice_id: str, channel_id: int, slot: da
         return 0
 
 
-def claim_due(engine: Engine, now: datetime, holder: str, claim_seconds: float,
-              practices: list[str] | None = None, limit: int = 1000) -> list[int]:
-    """Claim pending deliveries that are due (and sending ones whose claim expired); their ids."""
-    due = or_(and_(DELIVERY.c.status == "pending", DELIVERY.c.next_attempt_at <= now),
-              and_(DELIVERY.c.status == "sending", DELIVERY.c.claimed_until < now))
-    query = select(DELIVERY.c.id).where(due).order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id).limit(limit)
+def _due(now: datetime):
+    """Pending deliveries whose time has come, and sending ones whose claim expired."""
+    return or_(and_(DELIVERY.c.status == "pending", DELIVERY.c.next_attempt_at <= now),
+               and_(DELIVERY.c.status == "sending", DELIVERY.c.claimed_until < now))
+
+
+def due_deliveries(engine: Engine, now: datetime, practices: list[str] | None = None, limit: int = 5000) -> list[int]:
+    """Ids of the deliveries to try now, to channels that are not paused, oldest first."""
+    query = (select(DELIVERY.c.id).join(CHANNEL, CHANNEL.c.id == DELIVERY.c.channel_id)
+             .where(_due(now), CHANNEL.c.enabled).order_by(DELIVERY.c.next_attempt_at, DELIVERY.c.id).limit(limit))
     if practices is not None:
         query = query.where(DELIVERY.c.practice_id.in_(practices))
     with engine.connect() as conn:
-        candidates = conn.execute(query).scalars().all()
-    claimed, until = [], now + timedelta(seconds=claim_seconds)
-    for delivery_id in candidates:
-        with engine.begin() as conn:
-            won = conn.execute(update(DELIVERY).where(DELIVERY.c.id == delivery_id, due)
-                               .values(status="sending", claimed_by=holder, claimed_until=until,
-                                       attempts=DELIVERY.c.attempts + 1)).rowcount
-            if won:
-                conn.execute(insert(ATTEMPT).values(delivery_id=delivery_id, started_at=now, outcome="sending",
-                                                    holder=holder))
+        return list(conn.execute(query).scalars())
+
+
+def claim_one(engine: Engine, delivery_id: int, now: datetime, holder: str, claim_seconds: float,
+              max_attempts: int) -> bool:
+    """Claim one due delivery for `holder` and log the attempt, in one transaction; whether we won.
+
+    A delivery whose sender died during its last allowed attempt is marked failed instead."""
+    with engine.begin() as conn:
+        abandoned = conn.execute(update(DELIVERY).where(
+            DELIVERY.c.id == delivery_id, DELIVERY.c.status == "sending", DELIVERY.c.claimed_until < now,
+            DELIVERY.c.attempts >= max_attempts).values(
+            status="failed", claimed_until=None,
+            error="gave up: the sender stopped during the last attempt")).rowcount
+        if abandoned:
+            return False
+        won = conn.execute(update(DELIVERY).where(DELIVERY.c.id == delivery_id, _due(now))
+                           .values(status="sending", claimed_by=holder,
+                                   claimed_until=now + timedelta(seconds=claim_seconds),
+                                   attempts=DELIVERY.c.attempts + 1)).rowcount
         if won:
-            claimed.append(delivery_id)
-    return claimed
+            conn.execute(insert(ATTEMPT).values(delivery_id=delivery_id, started_at=now, outcome="sending",
+                                                holder=holder))
+    return bool(won)
+
+
+def claim_due(engine: Engine, now: datetime, holder: str, claim_seconds: float,
+              practices: list[str] | None = None, max_attempts: int = 6) -> list[int]:
+    """Claim every due delivery at once (a sender that then sends them one by one); their ids."""
+    return [i for i in due_deliveries(engine, now, practices)
+            if claim_one(engine, i, now, holder, claim_seconds, max_attempts)]
 
 
 class WorklistCache:
@@ -154,7 +178,10 @@ class WorklistCache:
 
 def send_claimed(engine: Engine, settings: Settings, delivery_id: int, holder: str,
                  cache: WorklistCache | None = None) -> Outcome:
-    """Send one claimed delivery and record the outcome (sent, a retry, or failed)."""
+    """Send one delivery that `holder` claimed and record the outcome (sent, a retry, or failed).
+
+    The digest is as of the claim, and counts gap changes since the claim of the channel's last
+    sent delivery, so that no change is counted twice or missed between two deliveries."""
     from caregaps.delivery.channels import send
 
     with engine.connect() as conn:
@@ -163,26 +190,30 @@ def send_claimed(engine: Engine, settings: Settings, delivery_id: int, holder: s
                          .join(CHANNEL, CHANNEL.c.id == DELIVERY.c.channel_id)
                          .join(SCHEDULE, SCHEDULE.c.practice_id == DELIVERY.c.practice_id)
                          .where(DELIVERY.c.id == delivery_id)).mappings().one()
-        since = conn.execute(select(func.max(DELIVERY.c.sent_at))
-                             .where(DELIVERY.c.channel_id == d["channel_id"], DELIVERY.c.status == "sent")).scalar()
+        claimed_at = conn.execute(select(func.max(ATTEMPT.c.started_at)).where(
+            ATTEMPT.c.delivery_id == delivery_id, ATTEMPT.c.holder == holder)).scalar()
+        since = conn.execute(select(func.max(ATTEMPT.c.started_at)).join(DELIVERY, DELIVERY.c.id == ATTEMPT.c.delivery_id)
+                             .where(DELIVERY.c.channel_id == d["channel_id"], ATTEMPT.c.outcome == "sent")).scalar()
     if d["status"] != "sending" or d["claimed_by"] != holder:
         return Outcome(delivery_id, d["kind"], d["status"], "not claimed by this sender")
-    now = utcnow()
-    items = cache.items(d["practice_id"]) if cache is not None else None
-    digest = build_digest(engine, d["practice_id"], since or d["channel_created"], now, settings.public_url, items)
+    items, new, closed, note = 0, None, None, None
     try:
-        send(settings, dict(d), digest)
+        cached = cache.items(d["practice_id"]) if cache is not None else None
+        digest = build_digest(engine, d["practice_id"], since or d["channel_created"], claimed_at,
+                              settings.public_url, cached)
+        items, new, closed = len(digest.items), digest.new_gaps, digest.closed_gaps
+        note = send(settings, dict(d), digest)
         error = None
-    except Exception as exc:  # noqa: BLE001  (any failure of a channel is recorded and retried)
+    except Exception as exc:  # noqa: BLE001  (any failure, reading or sending, is recorded and retried)
         error = f"{type(exc).__name__}: {exc}"[:2000]
-    return _finish(engine, settings, d, holder, len(digest.items), digest.new_gaps, digest.closed_gaps, error)
+    return _finish(engine, settings, d, holder, items, new, closed, error, note)
 
 
-def _finish(engine: Engine, settings: Settings, d: dict, holder: str, items: int, new: int, closed: int,
-            error: str | None) -> Outcome:
+def _finish(engine: Engine, settings: Settings, d: dict, holder: str, items: int, new: int | None,
+            closed: int | None, error: str | None, note: str | None = None) -> Outcome:
     now = utcnow()
     if error is None:
-        values = {"status": "sent", "sent_at": now, "error": None}
+        values = {"status": "sent", "sent_at": now, "error": note}
     elif d["attempts"] >= settings.delivery_max_attempts:
         values = {"status": "failed", "error": error}
     else:
@@ -194,26 +225,39 @@ def _finish(engine: Engine, settings: Settings, d: dict, holder: str, items: int
         last = conn.execute(select(func.max(ATTEMPT.c.id)).where(ATTEMPT.c.delivery_id == d["id"],
                                                                  ATTEMPT.c.holder == holder)).scalar()
         conn.execute(update(ATTEMPT).where(ATTEMPT.c.id == last)
-                     .values(finished_at=now, outcome="sent" if error is None else "failed", error=error,
+                     .values(finished_at=now, outcome="sent" if error is None else "failed", error=error or note,
                              item_count=items))
-    return Outcome(d["id"], d["kind"], values["status"], error, items)
+    return Outcome(d["id"], d["kind"], values["status"], error or note, items)
 
 
 def deliver_due(engine: Engine, settings: Settings, now: datetime | None = None,
                 practices: list[str] | None = None, holder: str | None = None) -> list[Outcome]:
-    """One pass: record what is due, claim it, send it (several at once); the outcomes."""
+    """One pass: record what is due, then claim and send each delivery (several at once).
+
+    Each delivery is claimed just before it is sent (not all at the start of the pass), under a
+    token unique to this pass, so a long queue never outlives its claims and two passes in one
+    process never take each other's deliveries."""
     now = now or utcnow()
-    holder = holder or holder_name()
+    started = time.monotonic()
+    token = f"{holder or holder_name()}/{uuid.uuid4().hex[:8]}"
     record_due(engine, now, practices)
-    claimed = claim_due(engine, now, holder, claim_seconds=_claim_seconds(settings), practices=practices)
-    if not claimed:
+    due = due_deliveries(engine, now, practices)
+    if not due:
         return []
-    workers = max(1, min(settings.delivery_concurrency, len(claimed)))
     with engine.connect() as conn:
-        uses = Counter(conn.execute(select(DELIVERY.c.practice_id).where(DELIVERY.c.id.in_(claimed))).scalars())
+        uses = Counter(conn.execute(select(DELIVERY.c.practice_id).where(DELIVERY.c.id.in_(due))).scalars())
     cache = WorklistCache(engine, uses)
+    claim_seconds = _claim_seconds(settings)
+
+    def claim_and_send(delivery_id: int) -> Outcome | None:
+        moment = now + timedelta(seconds=time.monotonic() - started)  # the pass's clock, as it runs
+        if not claim_one(engine, delivery_id, moment, token, claim_seconds, settings.delivery_max_attempts):
+            return None  # another sender took it first
+        return send_claimed(engine, settings, delivery_id, token, cache)
+
+    workers = max(1, min(settings.delivery_concurrency, len(due)))
     with ThreadPoolExecutor(workers, thread_name_prefix="delivery") as pool:
-        return list(pool.map(lambda i: send_claimed(engine, settings, i, holder, cache), claimed))
+        return [o for o in pool.map(claim_and_send, due) if o is not None]
 
 
 def _claim_seconds(settings: Settings) -> float:

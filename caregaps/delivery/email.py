@@ -61,8 +61,10 @@ def build_message(digest: Digest, sender: str, recipients: list[str], message_id
     return message
 
 
-def send_message(settings: Settings, message: EmailMessage) -> None:
-    """Send over SMTP as configured (CAREGAPS_SMTP_*); raises on any refusal."""
+def send_message(settings: Settings, message: EmailMessage) -> str | None:
+    """Send over SMTP as configured (CAREGAPS_SMTP_*). Raises if the server takes the message for
+    nobody; if it refuses only some recipients, the message went out, and the refusals are returned
+    (a retry would send it again to those who have it)."""
     host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout
     if settings.smtp_security == "ssl":
         client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
@@ -75,4 +77,6 @@ def send_message(settings: Settings, message: EmailMessage) -> None:
             client.login(settings.smtp_username, settings.smtp_password or "")
         refused = client.send_message(message)
     if refused:
-        raise smtplib.SMTPRecipientsRefused(refused)
+        return "refused by the server: " + "; ".join(f"{address} ({code} {reason.decode(errors='replace')})"
+                                                     for address, (code, reason) in refused.items())
+    return None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from caregaps.db import session
@@ -47,9 +48,12 @@ def delivery_settings(engine: Engine, practice_id: str) -> DeliverySettings:
             raise LookupError(f"no practice {practice_id!r}")
         schedule = s.get(DeliverySchedule, practice_id)
         if schedule is None:
-            schedule = DeliverySchedule(practice_id=practice_id, webhook_secret=new_secret())
-            s.add(schedule)
-            s.commit()
+            try:
+                s.add(DeliverySchedule(practice_id=practice_id, webhook_secret=new_secret()))
+                s.commit()
+            except IntegrityError:  # another request created it at the same moment: use that one
+                s.rollback()
+            schedule = s.get(DeliverySchedule, practice_id)
         channels = list(s.exec(select(DeliveryChannel).where(DeliveryChannel.practice_id == practice_id)
                                .order_by(DeliveryChannel.id)))
         return DeliverySettings(practice, schedule, channels)
@@ -90,14 +94,17 @@ def rotate_secret(engine: Engine, practice_id: str) -> str:
         return schedule.webhook_secret
 
 
-def add_channel(engine: Engine, practice_id: str, kind: str, target: str, fmt: str | None = None) -> DeliveryChannel:
-    """A new email or webhook channel; SettingsError if the kind, format, recipients or URL is wrong."""
+def add_channel(engine: Engine, practice_id: str, kind: str, target: str, fmt: str | None = None,
+                allow_private: bool = False) -> DeliveryChannel:
+    """A new email or webhook channel; SettingsError if the kind, format, recipients or URL is wrong.
+    A webhook may point at a private or loopback address only with `allow_private`
+    (CAREGAPS_WEBHOOK_ALLOW_PRIVATE), so practice users cannot make the server call internal hosts."""
     if kind not in KINDS:
         raise SettingsError(f"kind: must be one of {', '.join(KINDS)}, got {kind!r}")
     fmt = fmt or KINDS[kind][0]
     if fmt not in KINDS[kind]:
         raise SettingsError(f"format: a {kind} channel takes {' or '.join(KINDS[kind])}, got {fmt!r}")
-    target = normalized_recipients(target) if kind == "email" else checked_webhook_url(target)
+    target = normalized_recipients(target) if kind == "email" else checked_webhook_url(target, allow_private)
     delivery_settings(engine, practice_id)
     with session(engine) as s:
         channel = DeliveryChannel(practice_id=practice_id, kind=kind, target=target, format=fmt)
@@ -129,20 +136,34 @@ def normalized_recipients(text: str) -> str:
     return ",".join(addresses)
 
 
-def checked_webhook_url(url: str) -> str:
-    """An https:// URL; plain http only to this machine (loopback), since worklists carry PHI."""
+def checked_webhook_url(url: str, allow_private: bool = False) -> str:
+    """An https:// URL to a public host; plain http and private, loopback or link-local addresses
+    only with `allow_private` (and plain http then only to this machine)."""
     parts = urlsplit((url or "").strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise SettingsError(f"target: {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _loopback(parts.hostname):
-        raise SettingsError(f"target: {url!r} must use https (plain http is allowed only to localhost)")
+    if parts.scheme == "http" and not (allow_private and _loopback(parts.hostname)):
+        raise SettingsError(f"target: {url!r} must use https (worklists carry PHI)")
+    if not allow_private and private_host(parts.hostname):
+        raise SettingsError(f"target: {url!r} points at a private or local address")
     return url.strip()
+
+
+def private_host(host: str) -> bool:
+    """Whether `host` (a name or an address literal) is this machine or a private network address."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # a name: its addresses are checked when the webhook is called
+    return not address.is_global
 
 
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False

@@ -53,8 +53,27 @@ def verify(secret: str, timestamp: str, body: bytes, header: str, now: float | N
     return age <= tolerance and hmac.compare_digest(signature(secret, timestamp, body), header or "")
 
 
+def _refuse_private(url: str) -> None:
+    """Refuse a URL whose host resolves to a private, loopback or link-local address (SSRF)."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise WebhookError(f"POST {url}: cannot resolve {parts.hostname}: {exc}") from None
+    for *_, sockaddr in infos:
+        if not ipaddress.ip_address(sockaddr[0].split("%")[0]).is_global:
+            raise WebhookError(f"POST {url}: {parts.hostname} is a private or local address "
+                               "(CAREGAPS_WEBHOOK_ALLOW_PRIVATE allows it)")
+
+
 def post(settings: Settings, url: str, secret: str, payload: dict, content_type: str, key: str) -> int:
     """POST the signed payload; the HTTP status, or WebhookError naming what went wrong."""
+    if not settings.webhook_allow_private:
+        _refuse_private(url)
     body = orjson.dumps(payload)
     timestamp = str(int(time.time()))
     headers = {"Content-Type": content_type, TIMESTAMP: timestamp, SIGNATURE: signature(secret, timestamp, body),
@@ -64,5 +83,5 @@ def post(settings: Settings, url: str, secret: str, payload: dict, content_type:
     except httpx.HTTPError as exc:
         raise WebhookError(f"POST {url}: {type(exc).__name__}: {exc}") from None
     if not 200 <= response.status_code < 300:
-        raise WebhookError(f"POST {url}: HTTP {response.status_code} {response.text[:200]}")
+        raise WebhookError(f"POST {url}: HTTP {response.status_code}")  # the body is not kept: it is the receiver's
     return response.status_code

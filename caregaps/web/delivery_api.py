@@ -68,12 +68,13 @@ def put_schedule(practice_id: str, body: ScheduleChange, viewer: ViewerDep, engi
 
 
 @router.post("/{practice_id}/channels", status_code=201, summary="Add an email or webhook channel")
-def post_channel(practice_id: str, body: NewChannel, viewer: ViewerDep, engine: EngineDep) -> dict:
+def post_channel(practice_id: str, body: NewChannel, viewer: ViewerDep, engine: EngineDep,
+                 settings: SettingsDep) -> dict:
     from caregaps.delivery.settings import SettingsError, add_channel
 
     check_practice(viewer, practice_id, change=True)
     try:
-        c = add_channel(engine, practice_id, body.kind, body.target, body.format)
+        c = add_channel(engine, practice_id, body.kind, body.target, body.format, settings.webhook_allow_private)
     except SettingsError as exc:
         raise HTTPException(400, str(exc)) from None
     return {"id": c.id, "kind": c.kind, "target": c.target, "format": c.format, "enabled": c.enabled}

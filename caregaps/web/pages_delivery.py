@@ -69,7 +69,7 @@ async def channel_form(practice_id: str, request: Request, engine: EngineDep):
     form = await _form(request, ctx)
     try:
         c = add_channel(engine, practice_id, str(form.get("kind", "")), str(form.get("target", "")),
-                        str(form.get("format") or "") or None)
+                        str(form.get("format") or "") or None, request.app.state.settings.webhook_allow_private)
     except SettingsError as exc:
         return _back(practice_id, error=str(exc))
     return _back(practice_id, done=f"Channel {c.id} added: {c.kind} {c.target}.")

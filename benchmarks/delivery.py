@@ -193,6 +193,11 @@ def main() -> None:
     if not template.exists():
         print(f"building {args.practices} practices x {args.items} worklist items ...", flush=True)
         build(template, args.practices, args.items, utcnow())
+    engine = make_engine(f"sqlite:///{template}")
+    migrate(engine)  # a store cached by an older version gets the new schema
+    with engine.connect() as conn:  # into the main file, which is what each run copies
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
 
     smtp_port, hook_port = free_port(), free_port()
     hook_url = f"http://127.0.0.1:{hook_port}/hook"

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 
 from caregaps.engine.catalog import Catalog, default_root, load_catalog
 from caregaps.engine.risk_runs import score_practice
-from caregaps.engine.runs import run_measure
-from caregaps.models import MeasureRun, Practice
+from caregaps.engine.runs import practice_timezone, run_measure
+from caregaps.models import MeasureRun
 from caregaps.terminology import load_valuesets
 from caregaps.worklist.sync import refresh_worklist
 
@@ -31,12 +30,9 @@ class Refreshed:
 
 
 def practice_today(engine: Engine, practice_id: str) -> date:
-    """Today in the practice's timezone."""
+    """Today in the practice's timezone; LookupError for an unknown practice."""
     with engine.connect() as conn:
-        tz = conn.execute(select(Practice.__table__.c.timezone).where(Practice.__table__.c.id == practice_id)).scalar()
-    if tz is None:
-        raise LookupError(f"no practice {practice_id!r}")
-    return datetime.now(ZoneInfo(tz)).date()
+        return datetime.now(practice_timezone(conn, practice_id)).date()
 
 
 def prepare(engine: Engine) -> Catalog:

@@ -4,14 +4,10 @@ reload and see it kept, and save a screenshot."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from caregaps.config import get_settings
 from caregaps.engine.catalog import load_catalog
@@ -21,17 +17,12 @@ from caregaps.practices import add_practice
 from caregaps.users import add_user
 from caregaps.web.app import create_app
 from caregaps.worklist.sync import refresh_worklist
+from tests.live_server import live_server as live
 from tests.measure_data import diabetic, load
 
 CHROMIUM = Path("/usr/bin/chromium")
 START, END, TODAY = date(2026, 1, 1), date(2026, 12, 31), date(2026, 11, 22)
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/test.sh installs it)")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -43,19 +34,8 @@ def live_server(engine, database_url, tmp_path):
     score_practice(engine, catalog.risk_model("chronic-risk"), "p1", TODAY)
     refresh_worklist(engine, "p1", START, END, TODAY)
     add_user(engine, "nurse@example.org", "Nurse Joy", "care-manager", "correct horse battery", ["p1"])
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(get_settings(database_url=database_url,
-                                                                   data_dir=tmp_path / "var")),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live(create_app(get_settings(database_url=database_url, data_dir=tmp_path / "var"))) as base:
+        yield base
 
 
 def test_a_care_manager_works_the_worklist_in_a_real_browser(live_server, tmp_path):

@@ -4,12 +4,9 @@ the screenshot is checked for the rates it shows."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import date
 
 import pytest
-import uvicorn
 
 from caregaps.aco.evaluate import rebuild_and_evaluate
 from caregaps.config import get_settings
@@ -18,8 +15,8 @@ from caregaps.engine.runs import run_measure
 from caregaps.practices import add_practice
 from caregaps.users import add_user
 from caregaps.web.app import create_app
+from tests.live_server import live_server
 from tests.measure_data import diabetic, hba1c, load
-from tests.receivers import free_port
 from tests.test_browser import CHROMIUM
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/test.sh installs it)")
@@ -47,18 +44,8 @@ def live(engine, database_url, tmp_path):
         run_measure(engine, load_catalog().get("CMS122"), pid, START, END, as_of=TODAY)
     rebuild_and_evaluate(engine, START, END, as_of=TODAY, measure_ids=["CMS122"])
     add_user(engine, "lead@example.org", "Quinn Lead", "quality-lead", "correct horse battery", [])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(get_settings(database_url=database_url, data_dir=tmp_path / "v")),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(create_app(get_settings(database_url=database_url, data_dir=tmp_path / "v"))) as base:
+        yield base
 
 
 def test_a_quality_lead_reads_the_dashboard_in_a_real_browser(live, tmp_path):

@@ -3,16 +3,14 @@ a care manager sets the schedule, adds an email channel, previews, sends now and
 
 from __future__ import annotations
 
-import threading
-import time
 
 import pytest
-import uvicorn
 
 from caregaps.config import get_settings
 from caregaps.practices import add_practice
 from caregaps.users import add_user
 from caregaps.web.app import create_app
+from tests.live_server import live_server
 from tests.measure_data import diabetic, load
 from tests.receivers import free_port, smtp_server
 from tests.test_browser import CHROMIUM, END, START, TODAY
@@ -35,17 +33,8 @@ def live(engine, database_url, tmp_path):
         port = free_port()
         settings = get_settings(database_url=database_url, data_dir=tmp_path / "var", smtp_host=host,
                                 smtp_port=smtp_port, public_url=f"http://127.0.0.1:{port}")
-        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                               log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        for _ in range(100):
-            if server.started:
-                break
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}", inbox
-        server.should_exit = True
-        thread.join(timeout=10)
+        with live_server(create_app(settings), port) as base:
+            yield base, inbox
 
 
 def test_a_care_manager_sets_up_delivery_and_sends_the_worklist_in_a_real_browser(live, tmp_path):

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from caregaps.aco import ACO_ID
 from caregaps.aco.rollup import Rebuilt, rebuild_aco
 from caregaps.engine.catalog import Catalog
+from caregaps.fhir.measurereport import performance_rate  # noqa: F401  (re-exported for the CLI)
 
 
 @dataclass
@@ -24,12 +25,6 @@ class AcoEvaluation:
     as_of: date
     runs: dict[str, dict[str, int]] = field(default_factory=dict)  # measure -> counts
     run_ids: dict[str, int] = field(default_factory=dict)  # measure -> measure_run.id
-
-
-def performance_rate(counts: dict[str, int]) -> float | None:
-    """numerator / (denominator - exclusions - exceptions), None when nobody is eligible."""
-    eligible = counts["denominator"] - counts["denominator-exclusion"] - counts["denominator-exception"]
-    return counts["numerator"] / eligible if eligible else None
 
 
 def rebuild_and_evaluate(engine: Engine, start: date, end: date, as_of: date | None = None,

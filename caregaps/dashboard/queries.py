@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from caregaps.aco import ACO_ID
 from caregaps.dashboard.attribution import attributed_clinicians, clinician_names, primary_payers
 from caregaps.dashboard.rates import age_band, eligible, gaps_to_target, performance_rate, tally
+from caregaps.engine import results
 from caregaps.engine.catalog import Catalog, Measure
 from caregaps.engine.gaps import POPULATION_KEYS
 from caregaps.models import MeasureResult, MeasureRun, Patient, Practice
@@ -37,14 +38,9 @@ def figure(label: str, key: str, counts: dict[str, int], measure: Measure, targe
 
 
 def latest_runs(engine: Engine, measure_id: str, start: date, end: date, practices: list[str]) -> dict[str, MeasureRun]:
-    """practice id -> its newest finished run of the measure for the period."""
-    newest = (select(func.max(RUN.c.id)).where(RUN.c.measure_id == measure_id, RUN.c.period_start == start,
-                                               RUN.c.period_end == end, RUN.c.finished_at.is_not(None),
-                                               RUN.c.practice_id.in_(practices))
-              .group_by(RUN.c.practice_id))
-    with engine.connect() as conn:
-        rows = conn.execute(select(RUN).where(RUN.c.id.in_(newest))).mappings().all()
-    return {r["practice_id"]: MeasureRun(**r) for r in rows}
+    """practice id -> its newest finished run of the measure for the period (of those asked for)."""
+    wanted = set(practices)
+    return {r.practice_id: r for r in results.latest_runs(engine, measure_id, start, end) if r.practice_id in wanted}
 
 
 def overview(engine: Engine, catalog: Catalog, practices: list[str], start: date, end: date,

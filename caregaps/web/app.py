@@ -40,18 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="caregaps", version="0.1.0", lifespan=lifespan,
                   description="Care gaps over FHIR R4: ingest, data quality, measures, worklists.")
-    app.include_router(fhir_ingest.router)
-    app.include_router(fhir_measures.router)
-    app.include_router(api.router)
-    app.include_router(worklist_api.router)
-    app.include_router(pages.router)
-    app.include_router(pages_app.router)
-    app.include_router(delivery_api.router)
-    app.include_router(pages_delivery.router)
-    app.include_router(dashboard_api.router)
-    app.include_router(pages_dashboard.router)
-    app.include_router(aco_api.router)
-    app.include_router(pages_aco.router)
+    for module in (fhir_ingest, fhir_measures, api, worklist_api, pages, pages_app, delivery_api, pages_delivery,
+                   dashboard_api, pages_dashboard, aco_api, pages_aco):
+        app.include_router(module.router)
     app.add_exception_handler(pages_app.SignInRequired, pages_app.signin_redirect)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 

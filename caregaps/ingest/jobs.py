@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, update
 
+from caregaps.ingest.bulk import load_connection
 from caregaps.ingest.problems import Issue
 from caregaps.ingest.readers import Entry
 from caregaps.ingest.results import EntryResult
 from caregaps.ingest.store import BatchWriter
-from caregaps.ingest.workers import check_entry, checked_entries, rare_gc
+from caregaps.ingest.workers import check_entry, checked_entries, checker_pool, rare_gc
 from caregaps.models import ImportIssue, ImportJob, Practice, utcnow
 from caregaps.db import session
 
@@ -61,11 +62,12 @@ def run_job(engine: Engine, job_id: str, batch_size: int = 2000, workers: int = 
 
 
 def _run_files(ingest: "Ingestor", job: ImportJob, tz_name: str, workers: int, on_progress) -> None:
-    for index, spec in enumerate(job.files):
-        results = checked_entries(Path(spec["path"]), spec["name"], spec["done"], tz_name, job.strict, workers)
-        ingest.store(results, file_index=index)
-        if on_progress:
-            on_progress(ingest.job)
+    with checker_pool(workers) as pool, load_connection(ingest.engine) as conn:
+        for index, spec in enumerate(job.files):
+            results = checked_entries(Path(spec["path"]), spec["name"], spec["done"], tz_name, job.strict, pool)
+            ingest.store(results, file_index=index, conn=conn)
+            if on_progress:
+                on_progress(ingest.job)
 
 
 class Ingestor:
@@ -81,15 +83,19 @@ class Ingestor:
         self.store((check_entry(e, self.tz, self.job.strict) for e in entries), file_index, on_result)
 
     def store(self, results: Iterable[EntryResult], file_index: int | None = None,
-              on_result: Callable[[EntryResult], None] | None = None) -> None:
-        """Store checked entries in batches; each batch commits with the file's progress."""
+              on_result: Callable[[EntryResult], None] | None = None, conn: Connection | None = None) -> None:
+        """Store checked entries in batches; each batch commits with the file's progress. `conn`
+        is a connection from `load_connection` that every file of an import shares."""
+        if conn is None:
+            with load_connection(self.engine) as conn:
+                return self.store(results, file_index, on_result, conn)
         pending: list[EntryResult] = []
         keys: set[tuple[str, str]] = set()
         done = None
         for result in results:
             item = result.item
             if item is not None and item.key in keys:  # the same resource twice: keep order
-                self._flush(pending, file_index, done, on_result)
+                self._flush(conn, pending, file_index, done, on_result)
                 pending, keys = [], set()
             pending.append(result)
             if item is not None:
@@ -97,14 +103,14 @@ class Ingestor:
             location = result.entry.location
             done = location.line if location.line is not None else (location.entry or 0) + 1
             if len(pending) >= self.batch_size:
-                self._flush(pending, file_index, done, on_result)
+                self._flush(conn, pending, file_index, done, on_result)
                 pending, keys = [], set()
-        self._flush(pending, file_index, done, on_result)
+        self._flush(conn, pending, file_index, done, on_result)
 
-    def _flush(self, pending: list[EntryResult], file_index, done, on_result) -> None:
+    def _flush(self, conn: Connection, pending: list[EntryResult], file_index, done, on_result) -> None:
         if not pending:
             return
-        with self.engine.begin() as conn:
+        with conn.begin():
             items = [r.item for r in pending if r.outcome == "pending"]
             outcomes = iter(BatchWriter(conn, self.job.practice_id, self.job.id).write(items))
             for result in pending:

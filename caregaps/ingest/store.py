@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 import orjson
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
-from caregaps.ingest.bulk import allocate_ids, insert_rows
+from caregaps.ingest.bulk import allocate_ids, insert_rows, stored_time
 from caregaps.ingest.facts import SPECS, extract
 from caregaps.ingest.patients import patient_row
 from caregaps.ingest.problems import Location
@@ -64,7 +64,7 @@ def prepare(resource: dict, rtype: str, rid: str, text: bytes | None, location: 
         item.warnings = extracted.warnings
         if not extracted.entered_in_error:  # withdrawn: keep the raw version, no facts
             item.references = extracted.references
-            item.facts = [(f.patient_id, f.kind, rtype, rid, f.component, _text(f.start), _text(f.end),
+            item.facts = [(f.patient_id, f.kind, rtype, rid, f.component, stored_time(f.start), stored_time(f.end),
                            f.value_num, f.value_unit, f.status, f.codes) for f in extracted.facts]
     elif rtype == "Patient":
         item.patient = patient_row(resource, tz)
@@ -87,7 +87,7 @@ class BatchWriter:
     def write(self, items: list[Prepared]) -> list[str]:
         current = self._current_versions(items)
         outcomes, new_rows, replaced_ids, replaced_keys, live = [], [], [], [], []
-        now = utcnow()
+        now = stored_time(utcnow())
         for item in items:
             row = current.get(item.key)
             outcome = _outcome(item, row)
@@ -105,7 +105,7 @@ class BatchWriter:
         if replaced_ids:
             self.conn.execute(update(RAW).where(RAW.c.id.in_(replaced_ids)).values(is_current=False))
             self._remove_derived(replaced_keys)
-        insert_rows(self.conn, RAW, RAW_COLUMNS, new_rows)
+        insert_rows(self.conn, RAW, RAW_COLUMNS, new_rows, text_times=True)
         self._insert_facts([i for i in live if i.facts])
         self._insert_patients([i for i in live if i.patient is not None])
         self._insert_references([i for i in live if i.references])
@@ -157,7 +157,7 @@ class BatchWriter:
                 fid = next(ids)
                 facts.append((fid, p) + fact[:-1])
                 codes.extend((fid, element, system, code) for element, system, code in fact[-1])
-        insert_rows(self.conn, FACT, FACT_COLUMNS, facts)
+        insert_rows(self.conn, FACT, FACT_COLUMNS, facts, text_times=True)
         insert_rows(self.conn, CODE, ("fact_id", "element", "system", "code"), codes)
 
     def _insert_references(self, items: list[Prepared]) -> None:
@@ -173,11 +173,6 @@ class BatchWriter:
         self.conn.execute(delete(PATIENT).where(PATIENT.c.practice_id == self.practice_id,
                                                 PATIENT.c.resource_id.in_(ids)))
         self.conn.execute(insert(PATIENT), [{"practice_id": self.practice_id, **i.patient} for i in items])
-
-
-def _text(moment: datetime | None) -> str | None:
-    """A UTC time as the text both engines store and compare (SQLAlchemy's SQLite format)."""
-    return moment.isoformat(" ", "microseconds") if moment is not None else None
 
 
 def _outcome(item: Prepared, current) -> str:

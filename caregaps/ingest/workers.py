@@ -62,28 +62,38 @@ def check_entry(entry: Entry, tz, strict: bool) -> EntryResult:
     return EntryResult(entry, "pending", rtype, rid, warnings, item)
 
 
+@contextmanager
+def checker_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Worker processes for a whole import (None for `workers` <= 0): starting one costs as much as
+    checking tens of thousands of resources, so every file of the import shares them."""
+    if workers <= 0:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        yield pool
+
+
 def checked_entries(path: Path, name: str, skip: int, tz_name: str, strict: bool,
-                    workers: int) -> Iterator[EntryResult]:
-    """Every entry of a file, checked; large NDJSON files are checked by worker processes."""
+                    pool: ProcessPoolExecutor | None) -> Iterator[EntryResult]:
+    """Every entry of a file, checked; large NDJSON files are checked by the pool's processes."""
     tz = ZoneInfo(tz_name)
     ndjson = path.name.endswith((".ndjson", ".ndjson.gz"))
-    if workers <= 0 or not ndjson or path.stat().st_size < PARALLEL_MIN_BYTES:
+    if pool is None or not ndjson or path.stat().st_size < PARALLEL_MIN_BYTES:
         for entry in read_file(path, name, skip):
             yield check_entry(entry, tz, strict)
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures: deque = deque()
-        for chunk in _line_chunks(path, name, skip):
-            if isinstance(chunk, Entry):  # a read error after the lines before it
-                while futures:
-                    yield from futures.popleft().result()
-                yield check_entry(chunk, tz, strict)
-                continue
-            futures.append(pool.submit(_check_lines, name, tz_name, strict, chunk))
-            if len(futures) >= IN_FLIGHT:
+    futures: deque = deque()
+    for chunk in _line_chunks(path, name, skip):
+        if isinstance(chunk, Entry):  # a read error after the lines before it
+            while futures:
                 yield from futures.popleft().result()
-        while futures:
+            yield check_entry(chunk, tz, strict)
+            continue
+        futures.append(pool.submit(_check_lines, name, tz_name, strict, chunk))
+        if len(futures) >= IN_FLIGHT:
             yield from futures.popleft().result()
+    while futures:
+        yield from futures.popleft().result()
 
 
 def _check_lines(name: str, tz_name: str, strict: bool, lines: list[tuple[int, bytes]]) -> list[EntryResult]:

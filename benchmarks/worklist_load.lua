@@ -1,13 +1,15 @@
 -- wrk script for benchmarks/worklist_load.py: each connection, signed in by its session cookie,
--- opens a worklist page, a patient page and /api/health in turn, with no think time, and keeps
--- a latency histogram per kind of page.
+-- opens the given kinds of page in turn (worklist and patient pages, or /api/health alone), with
+-- no think time, and keeps a latency histogram per kind of page.
 --
 -- Run with one connection per thread (wrk -t N -c N): wrk gives response() no connection, but a
 -- thread's Lua state then serves exactly one, so request() and response() pair up. Latency is
 -- taken from request() (just before the request is written) to response() (when it has been read),
 -- with CLOCK_MONOTONIC through LuaJIT's ffi. Buckets are 0.1 ms wide.
 --
---   wrk -t50 -c50 -d60s --timeout 30s -s worklist_load.lua URL -- COOKIE PRACTICE PAGES PATIENTS_FILE
+--   wrk -t50 -c50 -d60s --timeout 30s -s worklist_load.lua URL -- COOKIE PRACTICE PAGES PATIENTS_FILE KINDS
+--
+-- KINDS: the kinds each connection opens in turn, comma-separated (worklist,patient or health).
 
 local ffi = require("ffi")
 ffi.cdef [[
@@ -34,6 +36,8 @@ function init(args)
   for line in io.lines(args[4]) do
     if line ~= "" then table.insert(patients, line) end
   end
+  opens = {}
+  for name in string.gmatch(args[5], "[^,]+") do table.insert(opens, name) end
   math.randomseed(thread_no * 7919 + os.time())
   hist = { worklist = {}, patient = {}, health = {} }
   failed = { worklist = 0, patient = 0, health = 0 }
@@ -53,8 +57,8 @@ function init(args)
 end
 
 function request()
-  step = step % #KINDS + 1
-  kind = KINDS[step]
+  step = step % #opens + 1
+  kind = opens[step]
   local path
   if kind == "worklist" then
     path = "/worklist?page=" .. math.random(1, pages)

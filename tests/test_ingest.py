@@ -212,3 +212,40 @@ def test_given_large_ndjson_when_checked_by_worker_processes_then_outcomes_match
     assert found[:2] == [(152, "structure"), (153, "value")]
     assert done.counts["Observation"]["stored"] == 150 and done.counts["Patient"]["stored"] == 1
     assert count(engine, Fact, Fact.resource_id == "o149") == 1
+
+
+def test_given_two_large_files_when_one_worker_pool_checks_both_then_each_problem_names_its_own_file(
+        engine, practice, tmp_path, monkeypatch):
+    from caregaps.ingest import workers
+
+    monkeypatch.setattr(workers, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "CHUNK_LINES", 25)
+    first = tmp_path / "a.ndjson"
+    first.write_bytes(ndjson(patient(), *[observation(f"a{i}") for i in range(60)]) + b"{broken\n")
+    second = tmp_path / "b.ndjson"
+    second.write_bytes(ndjson(*[condition(f"c{i}") for i in range(40)], observation("bad", when="2026-13-01")))
+    job = create_job(engine, "p1", "cli", [(first, "a.ndjson"), (second, "b.ndjson")])
+    done = run_job(engine, job.id, batch_size=16, workers=1)
+    assert [(i.file, i.line) for i in issues(engine, done)] == [("a.ndjson", 62), ("b.ndjson", 41)]
+    assert done.counts["Observation"]["stored"] == 60 and done.counts["Condition"]["stored"] == 40
+    assert [f["done"] for f in done.files] == [62, 41]
+
+
+def test_given_a_bulk_load_connection_when_the_import_ends_then_the_pooled_connection_gets_its_settings_back(engine):
+    from caregaps.ingest.bulk import LOAD_CACHE_KIB, load_connection
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("page cache and WAL checkpoints are SQLite settings")
+
+    def settings(conn):
+        raw = conn.connection.dbapi_connection
+        return raw.execute("PRAGMA cache_size").fetchone()[0], raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+
+    with engine.connect() as conn:
+        before = settings(conn)
+    with load_connection(engine) as conn:
+        during = settings(conn)
+    with engine.connect() as conn:  # the same pooled connection again
+        after = settings(conn)
+    assert during[0] == -LOAD_CACHE_KIB and during[1] > before[1]
+    assert after == before

@@ -25,7 +25,7 @@ from caregaps.ingest.store import prepare, prepare_delete
 
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 CHUNK_LINES = 2000
-IN_FLIGHT = 3
+IN_FLIGHT = 8
 
 
 @contextmanager

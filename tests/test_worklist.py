@@ -122,3 +122,10 @@ def test_worklist_api_lists_changes_and_scopes_to_the_practice(client):
     assert all(client.get(f"/api/worklist/{i}").status_code == 404 for i in other_ids)
     del client.headers["Authorization"]
     assert client.get("/api/worklist").status_code == 401
+
+
+def test_patient_timeline_lists_the_latest_facts_with_their_codes(client):
+    view = client.get("/api/worklist/patients/p1/a").json()
+    assert [(t["when"], t["kind"], t["code"], t["value"]) for t in view["timeline"]][:2] == [
+        ("Apr 1, 2026", "encounter", "185349003", None), ("Mar 2, 2026", "observation", "4548-4", "9.5 %")]
+    assert {"kind": "condition", "code": "E11.9"}.items() <= view["timeline"][-1].items()

@@ -22,11 +22,13 @@ class RequestTooLarge(Exception):
     """The request body is over CAREGAPS_MAX_REQUEST_BYTES (answered with 413)."""
 
 
-def get_engine(request: Request) -> Engine:
+# async although they do no I/O: FastAPI runs a plain `def` dependency on a worker thread, and
+# handing every request to a thread and back just to read app.state cost more than the lookup
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -180,3 +180,42 @@ def test_worklist_items_of_another_practice_are_not_found(web, engine):
     assert web.patch(f"/api/worklist/{item_id}", json={"note": "x"}).status_code == 404
     assert web.post(f"/worklist/{item_id}", data={"csrf": _csrf(page), "note": "x"}).status_code == 404
     assert web.post("/worklist/assign", data={"csrf": _csrf(page), "item_ids": [str(item_id)]}).status_code == 404
+
+
+def _overlap_probe(real):
+    """A wrapper of `real` that records how many calls run at once (the list's max), and the list."""
+    import threading
+    import time
+
+    running, seen, lock = [0], [0], threading.Lock()
+
+    def probe(*args, **kwargs):
+        with lock:
+            running[0] += 1
+            seen.append(running[0])
+        time.sleep(0.2)  # long enough for the other requests to arrive meanwhile
+        with lock:
+            running[0] -= 1
+        return real(*args, **kwargs)
+
+    return probe, seen
+
+
+def test_worklist_and_patient_reads_take_turns_while_other_pages_run_beside_them(web, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from caregaps.web import pages_app
+    from caregaps.worklist import patient_view
+
+    _signin(web)
+    views, patient_views = _overlap_probe(patient_view.patient_view)
+    monkeypatch.setattr(patient_view, "patient_view", views)  # the JSON twin imports it when called
+    monkeypatch.setattr(pages_app, "patient_view", views)
+    reports, quality_reports = _overlap_probe(pages_app.practice_quality)
+    monkeypatch.setattr(pages_app, "practice_quality", reports)
+    paths = ["/patients/p1/alice", "/api/worklist/patients/p1/bob"] * 2 + ["/practices/p1/quality"] * 3
+    with ThreadPoolExecutor(len(paths)) as pool:
+        answers = list(pool.map(web.get, paths))
+    assert [a.status_code for a in answers] == [200] * len(paths)
+    assert max(quality_reports) > 1  # requests did arrive together
+    assert max(patient_views) == 1   # but the patient reads ran one after another

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import anyio
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -29,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine, app.state.settings = engine, settings
         app.state.secret_key = secret_key(settings.secret_key, settings.data_dir)
         app.state.throttle = Throttle()
+        app.state.page_turn = anyio.Lock()  # see deps.page_turn
         app.state.runner = JobRunner(engine, settings.ingest_batch_size, settings.ingest_workers)
         _resume_imports_once(engine, app.state.runner)
         app.state.scheduler = _start_scheduler(settings, engine)

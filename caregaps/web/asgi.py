@@ -7,6 +7,7 @@ Each worker runs page requests on at most THREADS threads (anyio's default is 40
 are CPU-bound Python that holds the GIL, so more threads per process only share one core among
 more requests: each waits longer, and the pages that need the most CPU (the worklist) wait
 longest. With a few threads, requests beyond them queue in arrival order and are served whole.
+The worklist and patient reads go further and take turns, one at a time (deps.page_turn).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Request dependencies: the database, and the practice a bearer token belongs to."""
+"""Request dependencies: the database, the practice a bearer token belongs to, who is asking, and
+the turn of a worklist or patient read."""
 
 from __future__ import annotations
 
@@ -43,6 +44,17 @@ def token_practice(request: Request, engine: Annotated[Engine, Depends(get_engin
     return practice
 
 
+async def page_turn(request: Request):
+    """Worklist and patient reads run one at a time per worker process, in arrival order. They are
+    short and CPU-bound: run side by side on several threads they share one GIL, so each takes as
+    long as all of them together; one after another, each waits only for those that came first.
+    Every other request (FHIR, exports, dashboards, changes) keeps the other threads, so a long one
+    never holds these up. The lock is made in the app's lifespan, on its event loop."""
+    async with request.app.state.page_turn:
+        yield
+
+
+PageTurn = Depends(page_turn, scope="function")  # released when the page is built, before it is sent
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 PracticeDep = Annotated[Practice, Depends(token_practice)]

@@ -19,7 +19,7 @@ from caregaps.db import session
 from caregaps.models import Membership, Practice, User, utcnow
 from caregaps.quality import practice_quality
 from caregaps.users import ROLES, add_user, authenticate, set_memberships
-from caregaps.web.deps import EngineDep, signed_in
+from caregaps.web.deps import EngineDep, PageTurn, signed_in
 from caregaps.web.fhir_measures import catalog_of
 from caregaps.web.pages import templates
 from caregaps.web.sessions import COOKIE, LIFETIME, csrf_ok, csrf_token, make_cookie
@@ -97,7 +97,7 @@ async def signout(request: Request, engine: EngineDep):
     return response
 
 
-@router.get("/worklist", response_class=HTMLResponse)
+@router.get("/worklist", response_class=HTMLResponse, dependencies=[PageTurn])
 def worklist_page(request: Request, engine: EngineDep, practice: str = "", status: str = "", tier: str = "",
                   measure: str = "", assignee: str = "", sort: str = "priority", page: int = 1):
     ctx = _context(request, engine)
@@ -130,7 +130,7 @@ async def assign_page(request: Request, engine: EngineDep):
     return RedirectResponse(request.headers.get("referer") or "/worklist", status_code=303)
 
 
-@router.get("/patients/{practice_id}/{patient_id}", response_class=HTMLResponse)
+@router.get("/patients/{practice_id}/{patient_id}", response_class=HTMLResponse, dependencies=[PageTurn])
 def patient_page(practice_id: str, patient_id: str, request: Request, engine: EngineDep, error: str = ""):
     ctx = _context(request, engine)
     view = _view(request, engine, ctx, practice_id, patient_id)

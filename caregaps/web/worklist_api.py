@@ -13,7 +13,7 @@ from caregaps.models import AuditLog, utcnow
 from caregaps.worklist.changes import Change, ChangeError, apply_change
 from caregaps.worklist.queries import Filters, get_item, list_items
 from caregaps.worklist.sync import refresh_worklist
-from caregaps.web.deps import EngineDep, ViewerDep
+from caregaps.web.deps import EngineDep, PageTurn, ViewerDep
 
 router = APIRouter(prefix="/api/worklist", tags=["Worklist"])
 
@@ -43,7 +43,7 @@ def audit(engine, actor: str, action: str, practice_id: str | None, patient_id: 
                               "patient_id": patient_id, "path": path})
 
 
-@router.get("", summary="The worklist of the viewer's practices")
+@router.get("", summary="The worklist of the viewer's practices", dependencies=[PageTurn])
 def worklist(viewer: ViewerDep, engine: EngineDep, practice: str | None = None,
              status: Annotated[list[str] | None, Query()] = None, tier: Annotated[list[str] | None, Query()] = None,
              measure: str | None = None, assignee_id: int | None = None, sort: str = "priority",
@@ -59,7 +59,8 @@ def worklist(viewer: ViewerDep, engine: EngineDep, practice: str | None = None,
     return {"total": total, "page": page, "per_page": per_page, "items": items}
 
 
-@router.get("/patients/{practice_id}/{patient_id}", summary="The patient page's data: gaps, evidence, risk, timeline")
+@router.get("/patients/{practice_id}/{patient_id}", summary="The patient page's data: gaps, evidence, risk, timeline",
+            dependencies=[PageTurn])
 def patient(practice_id: str, patient_id: str, request: Request, viewer: ViewerDep, engine: EngineDep) -> dict:
     from caregaps.web.fhir_measures import catalog_of
     from caregaps.worklist.patient_view import patient_view

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, DateTime, Engine, Table, text
 # While an import writes, its SQLite connection keeps more pages in memory and checkpoints the WAL
 # less often: random index inserts then dirty each page once per batch instead of once per row,
 # and each checkpoint (the one step that waits for the disk) moves a larger share of the file.
-LOAD_CACHE_KIB = 192 * 1024
+LOAD_CACHE_KIB = 64 * 1024
 LOAD_CHECKPOINT_PAGES = 32_768  # 128 MiB of WAL with 4 KiB pages
 
 

@@ -115,6 +115,19 @@ def ensure_user(engine: Engine, email: str, name: str, role: str, practices: lis
     return password
 
 
+def list_users(engine: Engine) -> list[dict]:
+    """Every user (by email) with role, whether active, and practice memberships: the admin page's
+    table and its JSON twin."""
+    with engine.connect() as conn:
+        memberships: dict[int, list[str]] = {}
+        for user_id, practice_id in conn.execute(select(MEMBERSHIP.c.user_id, MEMBERSHIP.c.practice_id)
+                                                 .order_by(MEMBERSHIP.c.practice_id)):
+            memberships.setdefault(user_id, []).append(practice_id)
+        rows = conn.execute(select(USER.c.id, USER.c.email, USER.c.name, USER.c.role, USER.c.active)
+                            .order_by(USER.c.email)).mappings()
+        return [{**row, "practices": memberships.get(row["id"], [])} for row in rows]
+
+
 def set_memberships(engine: Engine, user_id: int, practices: list[str]) -> None:
     """Replace a user's practices; ValueError for an unknown user or practice."""
     with session(engine) as s:

@@ -219,3 +219,38 @@ def test_worklist_and_patient_reads_take_turns_while_other_pages_run_beside_them
     assert [a.status_code for a in answers] == [200] * len(paths)
     assert max(quality_reports) > 1  # requests did arrive together
     assert max(patient_views) == 1   # but the patient reads ran one after another
+
+
+def test_the_users_api_is_the_admin_pages_twin_for_admins_only(web, engine):
+    from caregaps.practices import create_token
+    from caregaps.users import practices_of
+
+    _signin(web)
+    assert web.get("/api/users").status_code == 403  # a care manager
+    add_user(engine, "boss@example.org", "Boss", "admin", PASSWORD, [])
+    web.cookies.clear()
+    web.post("/signin", data={"email": "boss@example.org", "password": PASSWORD})
+    listed = web.get("/api/users").json()
+    assert [u["email"] for u in listed["users"]] == ["boss@example.org", "nurse@example.org"]
+    assert listed["users"][1]["practices"] == ["p1"] and listed["users"][1]["role"] == "care-manager"
+    added = web.post("/api/users", json={"email": "New@Example.org", "name": "New", "role": "care-manager",
+                                         "password": "long enough pw", "practices": ["p2"]})
+    assert added.status_code == 201 and added.json()["email"] == "new@example.org"
+    assert added.json()["practices"] == ["p2"] and "password" not in str(added.json())
+    again = web.post("/api/users", json={"email": "new@example.org", "name": "N", "role": "admin",
+                                         "password": "long enough pw"})
+    assert again.status_code == 400 and "already exists" in again.json()["detail"]
+    assert web.post("/api/users", json={"email": "x@example.org", "name": "X", "role": "boss",
+                                        "password": "long enough pw"}).status_code == 400
+    user_id = added.json()["id"]
+    moved = web.put(f"/api/users/{user_id}/practices", json={"practices": ["p1", "p2"]})
+    assert moved.json()["practices"] == ["p1", "p2"]
+    assert web.put(f"/api/users/{user_id}/practices", json={"practices": ["nowhere"]}).status_code == 400
+    assert web.put("/api/users/99999/practices", json={"practices": []}).status_code == 404
+    page = web.get("/admin/users").text  # the page shows what the API changed
+    assert "new@example.org" in page and page.count("selected") >= 3
+    web.cookies.clear()
+    token = create_token(engine, "p1")
+    assert web.get("/api/users", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+    from caregaps.users import authenticate
+    assert practices_of(engine, authenticate(engine, "new@example.org", "long enough pw")) == ["p1", "p2"]

@@ -15,7 +15,7 @@ from caregaps.fhir.outcome import error
 from caregaps.ingest.runner import JobRunner
 from caregaps.web import (api, dashboard_api, delivery_api, fhir_ingest, fhir_measures, pages, pages_app,
                           pages_dashboard, pages_delivery, worklist_api)
-from caregaps.web import aco_api, pages_aco
+from caregaps.web import aco_api, pages_aco, users_api
 from caregaps.web.deps import AuthError, RequestTooLarge
 from caregaps.web.limits import BodyLimit
 from caregaps.web.sessions import Throttle, secret_key
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="caregaps", version="0.1.0", lifespan=lifespan,
                   description="Care gaps over FHIR R4: ingest, data quality, measures, worklists.")
     for module in (fhir_ingest, fhir_measures, api, worklist_api, pages, pages_app, delivery_api, pages_delivery,
-                   dashboard_api, pages_dashboard, aco_api, pages_aco):
+                   dashboard_api, pages_dashboard, aco_api, pages_aco, users_api):
         app.include_router(module.router)
     app.add_exception_handler(pages_app.SignInRequired, pages_app.signin_redirect)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)

@@ -18,7 +18,7 @@ from sqlmodel import select
 from caregaps.db import session
 from caregaps.models import Membership, Practice, User, utcnow
 from caregaps.quality import practice_quality
-from caregaps.users import ROLES, add_user, authenticate, set_memberships
+from caregaps.users import ROLES, add_user, authenticate, list_users, set_memberships
 from caregaps.web.deps import EngineDep, PageTurn, signed_in
 from caregaps.web.fhir_measures import catalog_of
 from caregaps.web.pages import templates
@@ -182,9 +182,8 @@ def quality_page(practice_id: str, request: Request, engine: EngineDep):
 def users_page(request: Request, engine: EngineDep, error: str = ""):
     ctx = _admin(request, engine)
     with session(engine) as s:
-        people = [(u, list(s.exec(select(Membership.practice_id).where(Membership.user_id == u.id))))
-                  for u in s.exec(select(User).order_by(User.email))]
-        ctx.update(people=people, roles=ROLES, all_practices=list(s.exec(select(Practice.id))), error=error)
+        ctx.update(people=list_users(engine), roles=ROLES, all_practices=list(s.exec(select(Practice.id))),
+                   error=error)
     return templates.TemplateResponse(request, "users.html", ctx)
 
 

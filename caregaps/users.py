@@ -43,9 +43,7 @@ def add_user(engine: Engine, email: str, name: str, role: str, password: str, pr
     with session(engine) as s:
         if s.exec(select(User).where(User.email == email.lower())).first():
             raise ValueError(f"a user {email!r} already exists")
-        for pid in practices:
-            if s.get(Practice, pid) is None:
-                raise ValueError(f"no practice {pid!r}")
+        _check_practices(s, practices)
         user = User(email=email.lower(), name=name, role=role, password_hash=hash_password(password))
         s.add(user)
         s.flush()
@@ -133,12 +131,21 @@ def set_memberships(engine: Engine, user_id: int, practices: list[str]) -> None:
     with session(engine) as s:
         if s.get(User, user_id) is None:
             raise ValueError(f"no user {user_id}")
-        for pid in practices:
-            if s.get(Practice, pid) is None:
-                raise ValueError(f"no practice {pid!r}")
+        _check_practices(s, practices)
         for membership in s.exec(select(Membership).where(Membership.user_id == user_id)):
             s.delete(membership)
         s.flush()
         for pid in sorted(set(practices)):
             s.add(Membership(user_id=user_id, practice_id=pid))
         s.commit()
+
+
+def _check_practices(s, practices: list[str]) -> None:
+    """ValueError for an unknown practice, or for the ACO roll-up (caregaps.aco), which every admin
+    and quality lead sees and nobody is a member of."""
+    for pid in practices:
+        practice = s.get(Practice, pid)
+        if practice is None:
+            raise ValueError(f"no practice {pid!r}")
+        if practice.kind == "aco":
+            raise ValueError(f"{pid!r} is the ACO roll-up, not a practice to be a member of")

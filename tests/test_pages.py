@@ -246,9 +246,14 @@ def test_the_users_api_is_the_admin_pages_twin_for_admins_only(web, engine):
     moved = web.put(f"/api/users/{user_id}/practices", json={"practices": ["p1", "p2"]})
     assert moved.json()["practices"] == ["p1", "p2"]
     assert web.put(f"/api/users/{user_id}/practices", json={"practices": ["nowhere"]}).status_code == 400
+    from caregaps.aco.rollup import ensure_aco
+    with engine.begin() as conn:
+        ensure_aco(conn)
+    refused = web.put(f"/api/users/{user_id}/practices", json={"practices": ["aco"]})
+    assert refused.status_code == 400 and "ACO roll-up" in refused.json()["detail"]
     assert web.put("/api/users/99999/practices", json={"practices": []}).status_code == 404
     page = web.get("/admin/users").text  # the page shows what the API changed
-    assert "new@example.org" in page and page.count("selected") >= 3
+    assert "new@example.org" in page and page.count("selected") >= 3 and "<option>aco</option>" not in page
     web.cookies.clear()
     token = create_token(engine, "p1")
     assert web.get("/api/users", headers={"Authorization": f"Bearer {token}"}).status_code == 403

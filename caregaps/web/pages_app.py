@@ -182,7 +182,7 @@ def quality_page(practice_id: str, request: Request, engine: EngineDep):
 def users_page(request: Request, engine: EngineDep, error: str = ""):
     ctx = _admin(request, engine)
     with session(engine) as s:
-        ctx.update(people=list_users(engine), roles=ROLES, all_practices=list(s.exec(select(Practice.id))),
+        ctx.update(people=list_users(engine), roles=ROLES, all_practices=list(s.exec(select(Practice.id).where(Practice.kind != "aco").order_by(Practice.id))),
                    error=error)
     return templates.TemplateResponse(request, "users.html", ctx)
 

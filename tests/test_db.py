@@ -23,17 +23,12 @@ def test_given_all_migrations_applied_then_the_schema_matches_the_models(engine)
 
 def test_given_sqlite_when_looking_up_current_versions_then_the_partial_index_is_used(sqlite_template):
     """A full scan here made every ingest batch slower as the store grew."""
-    from sqlalchemy import select
-
     from caregaps.db import make_engine
-    from caregaps.models import RawResource
+    from caregaps.ingest.store import current_versions_sql
 
-    raw = RawResource.__table__
-    query = select(raw.c.id).where(raw.c.practice_id == "p1", raw.c.resource_type == "Observation",
-                                   raw.c.is_current, raw.c.resource_id.in_(["a", "b"]))
     engine = make_engine(f"sqlite:///{sqlite_template}")
     with engine.connect() as conn:
-        sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
-        plan = " ".join(str(row) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        sql = current_versions_sql("sqlite", 2)
+        plan = " ".join(str(row) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, ("p1", "Observation", "a", "b")))
     engine.dispose()
     assert "ux_raw_current" in plan

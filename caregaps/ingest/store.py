@@ -112,17 +112,20 @@ class BatchWriter:
         return outcomes
 
     def _current_versions(self, items: list[Prepared]) -> dict:
+        """(type, id) -> the current version's row, for the items that have one. Written as driver
+        SQL: SQLAlchemy kept every IN list it coerced for a while, and the process grew with the
+        number of resources looked up."""
         by_type: dict[str, list[str]] = {}
         for item in items:
             by_type.setdefault(item.rtype, []).append(item.rid)
         found = {}
+        dialect = self.conn.dialect.name
         for rtype, ids in by_type.items():
             for start in range(0, len(ids), LOOKUP_CHUNK):
-                query = select(RAW.c.resource_id, RAW.c.id, RAW.c.version, RAW.c.content_hash,
-                               RAW.c.deleted).where(
-                    RAW.c.practice_id == self.practice_id, RAW.c.resource_type == rtype,
-                    RAW.c.is_current, RAW.c.resource_id.in_(ids[start:start + LOOKUP_CHUNK]))
-                for row in self.conn.execute(query):
+                chunk = ids[start:start + LOOKUP_CHUNK]
+                rows = self.conn.exec_driver_sql(current_versions_sql(dialect, len(chunk)),
+                                                 (self.practice_id, rtype, *chunk))
+                for row in rows:
                     found[(rtype, row.resource_id)] = row
         return found
 
@@ -173,6 +176,17 @@ class BatchWriter:
         self.conn.execute(delete(PATIENT).where(PATIENT.c.practice_id == self.practice_id,
                                                 PATIENT.c.resource_id.in_(ids)))
         self.conn.execute(insert(PATIENT), [{"practice_id": self.practice_id, **i.patient} for i in items])
+
+
+def current_versions_sql(dialect: str, count: int) -> str:
+    """Driver SQL for the current versions of `count` resources of one type of one practice. Its
+    `is_current` test is written as each engine's partial unique index states it (ux_raw_current),
+    so the lookup reads that index instead of scanning the table."""
+    mark = "?" if dialect == "sqlite" else "%s"
+    current = "is_current = 1" if dialect == "sqlite" else "is_current"
+    return ("SELECT resource_id, id, version, content_hash, deleted FROM raw_resource "
+            f"WHERE practice_id = {mark} AND resource_type = {mark} AND {current} "
+            f"AND resource_id IN ({', '.join([mark] * count)})")
 
 
 def _outcome(item: Prepared, current) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 import orjson
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, insert
 
 from caregaps.ingest.bulk import allocate_ids, insert_rows, stored_time
 from caregaps.ingest.facts import SPECS, extract
@@ -103,7 +103,7 @@ class BatchWriter:
             if item.body is not None:
                 live.append(item)
         if replaced_ids:
-            self.conn.execute(update(RAW).where(RAW.c.id.in_(replaced_ids)).values(is_current=False))
+            self._retire(replaced_ids)
             self._remove_derived(replaced_keys)
         insert_rows(self.conn, RAW, RAW_COLUMNS, new_rows, text_times=True)
         self._insert_facts([i for i in live if i.facts])
@@ -112,43 +112,44 @@ class BatchWriter:
         return outcomes
 
     def _current_versions(self, items: list[Prepared]) -> dict:
-        """(type, id) -> the current version's row, for the items that have one. Written as driver
-        SQL: SQLAlchemy kept every IN list it coerced for a while, and the process grew with the
-        number of resources looked up."""
-        by_type: dict[str, list[str]] = {}
-        for item in items:
-            by_type.setdefault(item.rtype, []).append(item.rid)
+        """(type, id) -> the current version's row, for the items that have one.
+
+        This and the other statements with IN lists below are driver SQL: SQLAlchemy kept every
+        IN list it coerced for a while, and the import grew with the number of resources."""
         found = {}
-        dialect = self.conn.dialect.name
-        for rtype, ids in by_type.items():
-            for start in range(0, len(ids), LOOKUP_CHUNK):
-                chunk = ids[start:start + LOOKUP_CHUNK]
-                rows = self.conn.exec_driver_sql(current_versions_sql(dialect, len(chunk)),
-                                                 (self.practice_id, rtype, *chunk))
-                for row in rows:
-                    found[(rtype, row.resource_id)] = row
+        for rtype, chunk in _chunks_by_type((item.rtype, item.rid) for item in items):
+            rows = self.conn.exec_driver_sql(current_versions_sql(self.conn.dialect.name, len(chunk)),
+                                             (self.practice_id, rtype, *chunk))
+            for row in rows:
+                found[(rtype, row.resource_id)] = row
         return found
+
+    def _retire(self, raw_ids: list[int]) -> None:
+        """Mark replaced versions as no longer current."""
+        mark = _mark(self.conn)
+        for start in range(0, len(raw_ids), LOOKUP_CHUNK):
+            chunk = raw_ids[start:start + LOOKUP_CHUNK]
+            self.conn.exec_driver_sql(f"UPDATE raw_resource SET is_current = {mark} "
+                                      f"WHERE id IN ({_marks(self.conn, len(chunk))})", (False, *chunk))
 
     def _remove_derived(self, keys: list[tuple[str, str]]) -> None:
         """Delete the facts, codes, references and patient rows of replaced resources."""
-        by_type: dict[str, list[str]] = {}
-        for rtype, rid in keys:
-            by_type.setdefault(rtype, []).append(rid)
-        for rtype, ids in by_type.items():
-            for start in range(0, len(ids), LOOKUP_CHUNK):
-                chunk = ids[start:start + LOOKUP_CHUNK]
-                facts = select(FACT.c.id).where(FACT.c.practice_id == self.practice_id,
-                                                FACT.c.resource_type == rtype, FACT.c.resource_id.in_(chunk))
-                self.conn.execute(delete(CODE).where(CODE.c.fact_id.in_(facts)))
-                self.conn.execute(delete(FACT).where(and_(
-                    FACT.c.practice_id == self.practice_id, FACT.c.resource_type == rtype,
-                    FACT.c.resource_id.in_(chunk))))
-                self.conn.execute(delete(REF).where(
-                    REF.c.practice_id == self.practice_id, REF.c.source_type == rtype,
-                    REF.c.source_id.in_(chunk)))
-                if rtype == "Patient":
-                    self.conn.execute(delete(PATIENT).where(
-                        PATIENT.c.practice_id == self.practice_id, PATIENT.c.resource_id.in_(chunk)))
+        m = _mark(self.conn)
+        for rtype, chunk in _chunks_by_type(keys):
+            ids = _marks(self.conn, len(chunk))
+            args = (self.practice_id, rtype, *chunk)
+            facts = f"practice_id = {m} AND resource_type = {m} AND resource_id IN ({ids})"
+            self.conn.exec_driver_sql(f"DELETE FROM fact_code WHERE fact_id IN (SELECT id FROM fact WHERE {facts})",
+                                      args)
+            self.conn.exec_driver_sql(f"DELETE FROM fact WHERE {facts}", args)
+            self.conn.exec_driver_sql("DELETE FROM resource_reference WHERE practice_id = "
+                                      f"{m} AND source_type = {m} AND source_id IN ({ids})", args)
+            if rtype == "Patient":
+                self._delete_patients(chunk)
+
+    def _delete_patients(self, ids: list[str]) -> None:
+        self.conn.exec_driver_sql(f"DELETE FROM patient WHERE practice_id = {_mark(self.conn)} "
+                                  f"AND resource_id IN ({_marks(self.conn, len(ids))})", (self.practice_id, *ids))
 
     def _insert_facts(self, items: list[Prepared]) -> None:
         count = sum(len(item.facts) for item in items)
@@ -173,9 +174,27 @@ class BatchWriter:
         if not items:
             return
         ids = [i.rid for i in items]
-        self.conn.execute(delete(PATIENT).where(PATIENT.c.practice_id == self.practice_id,
-                                                PATIENT.c.resource_id.in_(ids)))
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            self._delete_patients(ids[start:start + LOOKUP_CHUNK])
         self.conn.execute(insert(PATIENT), [{"practice_id": self.practice_id, **i.patient} for i in items])
+
+
+def _chunks_by_type(keys) -> list[tuple[str, list[str]]]:
+    """(type, up to LOOKUP_CHUNK ids) pairs for (type, id) keys, in order."""
+    by_type: dict[str, list[str]] = {}
+    for rtype, rid in keys:
+        by_type.setdefault(rtype, []).append(rid)
+    return [(rtype, ids[start:start + LOOKUP_CHUNK]) for rtype, ids in by_type.items()
+            for start in range(0, len(ids), LOOKUP_CHUNK)]
+
+
+def _mark(conn: Connection) -> str:
+    """The driver's parameter mark."""
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+def _marks(conn: Connection, count: int) -> str:
+    return ", ".join([_mark(conn)] * count)
 
 
 def current_versions_sql(dialect: str, count: int) -> str:

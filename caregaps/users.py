@@ -113,24 +113,29 @@ def ensure_user(engine: Engine, email: str, name: str, role: str, practices: lis
     return password
 
 
-def list_users(engine: Engine) -> list[dict]:
-    """Every user (by email) with role, whether active, and practice memberships: the admin page's
-    table and its JSON twin."""
+class UnknownUser(ValueError):
+    """No user has this id."""
+
+
+def list_users(engine: Engine, user_id: int | None = None) -> list[dict]:
+    """Every user (by email), or the one with `user_id`, with role, whether active, and practice
+    memberships: the admin page's table and its JSON twin."""
+    members = select(MEMBERSHIP.c.user_id, MEMBERSHIP.c.practice_id).order_by(MEMBERSHIP.c.practice_id)
+    people = select(USER.c.id, USER.c.email, USER.c.name, USER.c.role, USER.c.active).order_by(USER.c.email)
+    if user_id is not None:
+        members, people = members.where(MEMBERSHIP.c.user_id == user_id), people.where(USER.c.id == user_id)
     with engine.connect() as conn:
         memberships: dict[int, list[str]] = {}
-        for user_id, practice_id in conn.execute(select(MEMBERSHIP.c.user_id, MEMBERSHIP.c.practice_id)
-                                                 .order_by(MEMBERSHIP.c.practice_id)):
-            memberships.setdefault(user_id, []).append(practice_id)
-        rows = conn.execute(select(USER.c.id, USER.c.email, USER.c.name, USER.c.role, USER.c.active)
-                            .order_by(USER.c.email)).mappings()
-        return [{**row, "practices": memberships.get(row["id"], [])} for row in rows]
+        for member, practice_id in conn.execute(members):
+            memberships.setdefault(member, []).append(practice_id)
+        return [{**row, "practices": memberships.get(row["id"], [])} for row in conn.execute(people).mappings()]
 
 
 def set_memberships(engine: Engine, user_id: int, practices: list[str]) -> None:
     """Replace a user's practices; ValueError for an unknown user or practice."""
     with session(engine) as s:
         if s.get(User, user_id) is None:
-            raise ValueError(f"no user {user_id}")
+            raise UnknownUser(f"no user {user_id}")
         _check_practices(s, practices)
         for membership in s.exec(select(Membership).where(Membership.user_id == user_id)):
             s.delete(membership)

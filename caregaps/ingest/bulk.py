@@ -49,7 +49,7 @@ def insert_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: 
     if not rows:
         return
     sqlite = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
+    mark = param_mark(conn.dialect.name)
     names = ", ".join(f'"{c}"' for c in columns)
     sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join([mark] * len(columns))})'
     if sqlite and not text_times:
@@ -57,6 +57,11 @@ def insert_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: 
         if times:
             rows = [_sqlite_times(row, times) for row in rows]
     conn.exec_driver_sql(sql, rows)
+
+
+def param_mark(dialect: str) -> str:
+    """The driver's parameter mark for statements written as driver SQL."""
+    return "?" if dialect == "sqlite" else "%s"
 
 
 def _sqlite_times(row: tuple, indexes: list[int]) -> tuple:

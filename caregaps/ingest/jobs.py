@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
@@ -86,9 +87,10 @@ class Ingestor:
               on_result: Callable[[EntryResult], None] | None = None, conn: Connection | None = None) -> None:
         """Store checked entries in batches; each batch commits with the file's progress. `conn`
         is a connection from `load_connection` that every file of an import shares."""
-        if conn is None:
-            with load_connection(self.engine) as conn:
-                return self.store(results, file_index, on_result, conn)
+        with nullcontext(conn) if conn is not None else load_connection(self.engine) as conn:
+            self._store(conn, results, file_index, on_result)
+
+    def _store(self, conn: Connection, results: Iterable[EntryResult], file_index, on_result) -> None:
         pending: list[EntryResult] = []
         keys: set[tuple[str, str]] = set()
         done = None

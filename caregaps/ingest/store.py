@@ -15,7 +15,7 @@ from datetime import tzinfo
 import orjson
 from sqlalchemy import Connection, insert
 
-from caregaps.ingest.bulk import allocate_ids, insert_rows, stored_time
+from caregaps.ingest.bulk import allocate_ids, insert_rows, param_mark, stored_time
 from caregaps.ingest.facts import SPECS, extract
 from caregaps.ingest.patients import patient_row
 from caregaps.ingest.problems import Location
@@ -127,8 +127,7 @@ class BatchWriter:
     def _retire(self, raw_ids: list[int]) -> None:
         """Mark replaced versions as no longer current."""
         mark = _mark(self.conn)
-        for start in range(0, len(raw_ids), LOOKUP_CHUNK):
-            chunk = raw_ids[start:start + LOOKUP_CHUNK]
+        for chunk in _chunks(raw_ids):
             self.conn.exec_driver_sql(f"UPDATE raw_resource SET is_current = {mark} "
                                       f"WHERE id IN ({_marks(self.conn, len(chunk))})", (False, *chunk))
 
@@ -173,9 +172,8 @@ class BatchWriter:
     def _insert_patients(self, items: list[Prepared]) -> None:
         if not items:
             return
-        ids = [i.rid for i in items]
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            self._delete_patients(ids[start:start + LOOKUP_CHUNK])
+        for chunk in _chunks([i.rid for i in items]):
+            self._delete_patients(chunk)
         self.conn.execute(insert(PATIENT), [{"practice_id": self.practice_id, **i.patient} for i in items])
 
 
@@ -184,13 +182,16 @@ def _chunks_by_type(keys) -> list[tuple[str, list[str]]]:
     by_type: dict[str, list[str]] = {}
     for rtype, rid in keys:
         by_type.setdefault(rtype, []).append(rid)
-    return [(rtype, ids[start:start + LOOKUP_CHUNK]) for rtype, ids in by_type.items()
-            for start in range(0, len(ids), LOOKUP_CHUNK)]
+    return [(rtype, chunk) for rtype, ids in by_type.items() for chunk in _chunks(ids)]
+
+
+def _chunks(values: list) -> list[list]:
+    """`values` in runs of at most LOOKUP_CHUNK, the most an IN list holds here."""
+    return [values[start:start + LOOKUP_CHUNK] for start in range(0, len(values), LOOKUP_CHUNK)]
 
 
 def _mark(conn: Connection) -> str:
-    """The driver's parameter mark."""
-    return "?" if conn.dialect.name == "sqlite" else "%s"
+    return param_mark(conn.dialect.name)
 
 
 def _marks(conn: Connection, count: int) -> str:
@@ -201,7 +202,7 @@ def current_versions_sql(dialect: str, count: int) -> str:
     """Driver SQL for the current versions of `count` resources of one type of one practice. Its
     `is_current` test is written as each engine's partial unique index states it (ux_raw_current),
     so the lookup reads that index instead of scanning the table."""
-    mark = "?" if dialect == "sqlite" else "%s"
+    mark = param_mark(dialect)
     current = "is_current = 1" if dialect == "sqlite" else "is_current"
     return ("SELECT resource_id, id, version, content_hash, deleted FROM raw_resource "
             f"WHERE practice_id = {mark} AND resource_type = {mark} AND {current} "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from caregaps.web.deps import EngineDep, Viewer, ViewerDep
+from caregaps.web.deps import EngineDep, ViewerDep, check_admin
 
 router = APIRouter(prefix="/api/aco", tags=["ACO"])
 
@@ -17,11 +17,6 @@ router = APIRouter(prefix="/api/aco", tags=["ACO"])
 class SplitRequest(BaseModel):
     a: str  # practice/patient id
     b: str
-
-
-def check_admin(viewer: Viewer) -> None:
-    if viewer.role != "admin":
-        raise HTTPException(403, "admins only")
 
 
 def read_matches(engine, actor: str, path: str, limit: int, offset: int = 0) -> dict:

@@ -97,6 +97,14 @@ def viewer(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> 
 ViewerDep = Annotated[Viewer, Depends(viewer)]
 
 
+def check_admin(viewer: Viewer) -> None:
+    """403 for anyone but a signed-in admin (practice tokens included)."""
+    from fastapi import HTTPException
+
+    if viewer.role != "admin":
+        raise HTTPException(403, "admins only")
+
+
 def scoped_practice(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Practice:
     """The one practice a FHIR request is about: the token's, or for a signed-in user the practice
     named by `organization=Organization/<id>` (or their only one); 403 for a practice not theirs."""

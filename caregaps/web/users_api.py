@@ -9,9 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from caregaps.users import ROLES, add_user, list_users, set_memberships
-from caregaps.web.aco_api import check_admin
-from caregaps.web.deps import EngineDep, ViewerDep
+from caregaps.users import ROLES, UnknownUser, add_user, list_users, set_memberships
+from caregaps.web.deps import EngineDep, ViewerDep, check_admin
 
 router = APIRouter(prefix="/api/users", tags=["Users"])
 
@@ -41,7 +40,7 @@ def create_user(body: NewUser, viewer: ViewerDep, engine: EngineDep) -> dict:
         user = add_user(engine, body.email, body.name, body.role, body.password, body.practices)
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from None
-    return _one(engine, user.id)
+    return list_users(engine, user.id)[0]
 
 
 @router.put("/{user_id}/practices", summary="Replace a user's practice memberships (admins only)")
@@ -49,10 +48,8 @@ def put_memberships(user_id: int, body: Memberships, viewer: ViewerDep, engine: 
     check_admin(viewer)
     try:
         set_memberships(engine, user_id, body.practices)
+    except UnknownUser as exc:
+        raise HTTPException(404, str(exc)) from None
     except ValueError as exc:
-        raise HTTPException(404 if str(exc).startswith("no user") else 400, str(exc)) from None
-    return _one(engine, user_id)
-
-
-def _one(engine, user_id: int) -> dict:
-    return next(u for u in list_users(engine) if u["id"] == user_id)
+        raise HTTPException(400, str(exc)) from None
+    return list_users(engine, user_id)[0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, Text, UniqueConstraint, func, text
+from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index, Integer, Text, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants 64-bit keys at this scale.
@@ -100,8 +100,15 @@ class Fact(SQLModel, table=True):
     resource_type: str = Field(max_length=64)
     resource_id: str = Field(max_length=64)
     component: Optional[int] = None
-    start: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    start: Optional[datetime] = Field(default=None, sa_type=DateTime)  # naive UTC
     end: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    # the first and last calendar day as written, in the time's own offset: CQL compares days by
+    # them, not by the UTC instants (see caregaps.ingest.fhirtime)
+    start_day: Optional[date] = Field(default=None, sa_type=Date)
+    end_day: Optional[date] = Field(default=None, sa_type=Date)
+    # minutes east of UTC the time was written in; NULL for dates and other times written without
+    # one, whose instants were read in the practice's timezone
+    time_offset: Optional[int] = None
     value_num: Optional[float] = None
     value_unit: Optional[str] = Field(default=None, max_length=64)
     status: Optional[str] = Field(default=None, max_length=32)

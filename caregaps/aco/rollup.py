@@ -15,7 +15,9 @@ all their data. A rebuild, in one transaction:
    never clash; fact ids are fresh (a temporary old -> new map, so codes follow their facts).
 
 The ACO's timezone is the one most member practices have (ties: the first by name), so its
-measurement period is read the way most of its practices read theirs.
+measurement period is read the way most of its practices read theirs. Facts keep the days their
+times were written on, and times written without an offset (dates) are read again in the ACO's
+timezone, so a date stays the same date in the ACO as in its practice.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (BigInteger, Column, Connection, Engine, MetaData, Table, and_, case, delete, func, insert,
-                        literal, or_, select, update)
+                        bindparam, literal, or_, select, update)
 
 from caregaps.aco import ACO_ID
 from caregaps.aco.matching import DEMOGRAPHICS, MBI, Match, Record, Split, match
@@ -160,16 +164,48 @@ def _copy_facts(conn: Connection) -> int:
     conn.execute(insert(FACT_MAP).from_select(["old_id", "new_id"], select(
         FACT.c.id, _new_ids(conn, FACT.c.id)).select_from(source).where(chosen)))
     columns = ["id", "practice_id", "patient_id", "kind", "resource_type", "resource_id", "component", "start",
-               "end", "value_num", "value_unit", "status"]
+               "end", "start_day", "end_day", "time_offset", "value_num", "value_unit", "status"]
     copied = select(FACT_MAP.c.new_id, literal(ACO_ID), func.coalesce(LINK.c.person_id, ""), FACT.c.kind,
                     FACT.c.resource_type, aco_resource_id(conn, FACT.c.practice_id, FACT.c.resource_id),
-                    FACT.c.component, FACT.c.start, FACT.c.end, FACT.c.value_num, FACT.c.value_unit, FACT.c.status)
+                    FACT.c.component, FACT.c.start, FACT.c.end, FACT.c.start_day, FACT.c.end_day,
+                    FACT.c.time_offset, FACT.c.value_num, FACT.c.value_unit, FACT.c.status)
     conn.execute(insert(FACT).from_select(columns, copied.select_from(
         source.join(FACT_MAP, FACT_MAP.c.old_id == FACT.c.id))))
+    _reread_floating_times(conn)
     conn.execute(insert(CODE).from_select(["fact_id", "element", "system", "code"], select(
         FACT_MAP.c.new_id, CODE.c.element, CODE.c.system, CODE.c.code).select_from(
         CODE.join(FACT_MAP, FACT_MAP.c.old_id == CODE.c.fact_id))))
     return conn.execute(select(func.count()).select_from(FACT_MAP)).scalar_one()
+
+
+def _reread_floating_times(conn: Connection) -> None:
+    """Times written without an offset (dates, partial dates) were read in their member's
+    timezone; the ACO reads them in its own, as it would had the member's export come to it.
+    "2026-07-01" stays July 1 from local midnight in whichever timezone evaluates it."""
+    zones = dict(conn.execute(select(PRACTICE.c.id, PRACTICE.c.timezone)).all())
+    aco_tz = ZoneInfo(zones[ACO_ID])
+    member = FACT.alias("member")
+    for practice_id, zone in zones.items():
+        if practice_id == ACO_ID or zone == zones[ACO_ID]:
+            continue
+        rows = conn.execute(select(FACT_MAP.c.new_id, member.c.start, member.c.end).select_from(
+            FACT_MAP.join(member, member.c.id == FACT_MAP.c.old_id)).where(
+            member.c.practice_id == practice_id, member.c.time_offset.is_(None),
+            or_(member.c.start.is_not(None), member.c.end.is_not(None)))).all()
+        tz = ZoneInfo(zone)
+        moved = [{"fid": fid, "s": _reread(start, tz, aco_tz), "e": _reread(end, tz, aco_tz)}
+                 for fid, start, end in rows]
+        for chunk in range(0, len(moved), 5000):
+            conn.execute(update(FACT).where(FACT.c.id == bindparam("fid")).values(
+                start=bindparam("s"), end=bindparam("e")), moved[chunk:chunk + 5000])
+
+
+def _reread(moment: datetime | None, member_tz: tzinfo, aco_tz: tzinfo) -> datetime | None:
+    """A naive UTC instant read as wall-clock time in `member_tz`, that wall clock in `aco_tz`."""
+    if moment is None:
+        return None
+    wall = moment.replace(tzinfo=timezone.utc).astimezone(member_tz).replace(tzinfo=None)
+    return wall.replace(tzinfo=aco_tz).astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _new_ids(conn: Connection, old_id):

@@ -14,16 +14,16 @@ unknown end (CQL's open null boundary), so it never overlaps anything.
 from __future__ import annotations
 
 import operator
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Column, DateTime, Float, Integer, MetaData, String, Table, and_, case,
+from sqlalchemy import (BigInteger, Column, Date, DateTime, Float, Integer, MetaData, String, Table, and_, case,
                         exists, false, func, literal, not_, null, or_, select, true, union, union_all)
 
 from caregaps.engine.language import (KINDS, AllOf, Age, AnyOf, CodeRef, Count, Deceased, Exists, Not, Query, Ref,
                                       Sex, ValueTest)
 from caregaps.engine.period import Period
 from caregaps.engine.references import base_kind
-from caregaps.engine.sqlfuncs import local_day, shifted, years_before
+from caregaps.engine.sqlfuncs import shifted, shifted_day
 from caregaps.engine.timephrase import Point, TimeTest
 from caregaps.ingest.facts import SPECS
 from caregaps.models import Fact, FactCode, Patient, ResourceReference, ValueSetCode
@@ -34,7 +34,8 @@ EVENTS = Table(
     "cg_events", MetaData(),
     Column("def_id", Integer), Column("patient_id", String(64)), Column("fact_id", BigInteger),
     Column("resource_type", String(64)), Column("resource_id", String(64)), Column("start", DateTime),
-    Column("end", DateTime), Column("value_num", Float), Column("value_unit", String(64)),
+    Column("end", DateTime), Column("start_day", Date), Column("end_day", Date),
+    Column("value_num", Float), Column("value_unit", String(64)),
     Column("status", String(32)), Column("kind", String(32)),
     prefixes=["TEMPORARY"],
 )
@@ -42,6 +43,7 @@ CANDIDATES = Table("cg_candidates", MetaData(), Column("patient_id", String(64),
                    prefixes=["TEMPORARY"])
 COLUMNS = [c.name for c in EVENTS.c]
 DAWN, DOOM = datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59)
+FIRST_DAY, LAST_DAY = date(1, 1, 1), date(9999, 12, 31)
 RESOURCE_TYPES = {spec.kind: rtype for rtype, spec in SPECS.items()}
 SEX_CODES = {"female": "248152002", "male": "248153007"}  # US Core sex extension (SNOMED CT)
 ACTIVE = ("active", "recurrence", "relapse")
@@ -53,7 +55,6 @@ class Compiler:
     def __init__(self, definitions: dict, populations: dict, period: Period, practice_id: str) -> None:
         self.definitions, self.populations = definitions, populations
         self.period, self.practice_id = period, practice_id
-        self.offset = period.utc_offset_minutes()
         self.ids: dict[str, int] = {}
         self.inline: set[str] = set()  # queries read only as another's source: never stored
         self.candidates_only = False  # read only the facts of the patients in CANDIDATES
@@ -103,7 +104,8 @@ class Compiler:
             return union_all(*[self._read(source) for source in q.sources])
         if q.source in KINDS:
             columns = [FACT.c.patient_id, FACT.c.id.label("fact_id"), FACT.c.resource_type, FACT.c.resource_id,
-                       FACT.c.start, FACT.c.end, FACT.c.value_num, FACT.c.value_unit, FACT.c.status, FACT.c.kind]
+                       FACT.c.start, FACT.c.end, FACT.c.start_day, FACT.c.end_day, FACT.c.value_num,
+                       FACT.c.value_unit, FACT.c.status, FACT.c.kind]
             where = [FACT.c.practice_id == self.practice_id, FACT.c.kind == q.source, FACT.c.component.is_(None)]
             if self.candidates_only:
                 where.append(FACT.c.patient_id.in_(select(CANDIDATES.c.patient_id)))
@@ -126,14 +128,15 @@ class Compiler:
         return select(*[EVENTS.c[c] for c in COLUMNS[1:]]).where(EVENTS.c.def_id == self.def_id(name))
 
     def _age_at_event(self, rows, low: int | None, high: int | None, on: str):
-        """The patient's age in whole years on the event's local (start or end) day is within [low, high]."""
-        day = func.coalesce(rows.c.end, rows.c.start) if on == "end" else func.coalesce(rows.c.start, rows.c.end)
+        """The patient's age in whole years on the event's (start or end) day, as written, is within [low, high]."""
+        day = (func.coalesce(rows.c.end_day, rows.c.start_day) if on == "end"
+               else func.coalesce(rows.c.start_day, rows.c.end_day))
         tests = [PATIENT.c.practice_id == self.practice_id, PATIENT.c.resource_id == rows.c.patient_id,
                  PATIENT.c.birth_date.is_not(None)]
         if low is not None:
-            tests.append(PATIENT.c.birth_date <= years_before(day, self.offset, low))
+            tests.append(PATIENT.c.birth_date <= shifted_day(day, years=-low))
         if high is not None:
-            tests.append(PATIENT.c.birth_date > years_before(day, self.offset, high + 1))
+            tests.append(PATIENT.c.birth_date > shifted_day(day, years=-(high + 1)))
         return exists(select(1).where(*tests))
 
     def _element(self, rows, element: str, refs: tuple[CodeRef, ...], name: str):
@@ -233,17 +236,19 @@ class Compiler:
         return compare
 
     # -- time ------------------------------------------------------------------------------
-    def _ends(self, rows):
-        start = func.coalesce(rows.c.start, DAWN)
-        open_end = case((or_(rows.c.kind != "condition", rows.c.status.in_(ACTIVE)), DOOM), else_=null())
-        return start, func.coalesce(rows.c.end, open_end)
+    def _ends(self, rows, by_day: bool):
+        """The event's [start, end] as instants, or as the days written (`by_day`), with open ends."""
+        first, last, dawn, doom = ((rows.c.start_day, rows.c.end_day, FIRST_DAY, LAST_DAY) if by_day
+                                   else (rows.c.start, rows.c.end, DAWN, DOOM))
+        open_end = case((or_(rows.c.kind != "condition", rows.c.status.in_(ACTIVE)), doom), else_=null())
+        return func.coalesce(first, dawn), func.coalesce(last, open_end)
 
     def _time(self, rows, test: TimeTest):
         others = sorted(test.queries)
         if len(others) > 1:
             raise ValueError(f"{test.phrase!r}: a phrase may relate to one other query")
         other = EVENTS.alias(f"rel_{self.def_id(others[0])}") if others else None
-        start, end = self._ends(rows)
+        start, end = self._ends(rows, test.by_day)
         timed = or_(rows.c.start.is_not(None), rows.c.end.is_not(None))
         condition = and_(timed, self._relation(start, end, test, other))
         if other is None:
@@ -251,36 +256,38 @@ class Compiler:
         return exists(select(1).where(other.c.def_id == self.def_id(others[0]),
                                       other.c.patient_id == rows.c.patient_id, condition))
 
-    def _point(self, point: Point, other):
+    def _point(self, point: Point, other, by_day: bool):
+        """A point of the period (a bound parameter) or of the related event, as an instant or a day."""
         if point.of is None:
+            if by_day:
+                return literal(self.period.local_point(point).date(), Date)
             return literal(self.period.utc(point), DateTime)
-        o_start, o_end = self._ends(other)
+        o_start, o_end = self._ends(other, by_day)
         column = o_start if point.base == "start" else o_end
-        column = shifted(column, point.years, point.months, point.days) if point.shifted else column
-        return local_day(column, self.offset)
+        if not point.shifted:
+            return column
+        move = shifted_day if by_day else shifted
+        return move(column, point.years, point.months, point.days)
 
     def _relation(self, start, end, test: TimeTest, other):
         first = {"start": start, "end": end, "whole": start}[test.anchor]
         last = {"start": start, "end": end, "whole": end}[test.anchor]
-        if other is not None and test.relation != "same day as":  # compare calendar days
-            start, end, first, last = (local_day(x, self.offset) for x in (start, end, first, last))
         below = operator.lt if test.high_open else operator.le
         if test.relation in ("during", "overlaps"):
-            low, high = self._point(test.low, other), self._point(test.high, other)
+            low, high = self._point(test.low, other, test.by_day), self._point(test.high, other, test.by_day)
             if test.relation == "overlaps":
                 return and_(below(start, high), end >= low)
             return and_(first >= low, below(last, high))
-        point = self._point(test.point, other)
+        point = self._point(test.point, other, test.by_day)
         if test.relation == "same day as":
-            day = point if other is not None else local_day(point, self.offset)
-            return local_day(first, self.offset) == day
+            return first == point
         return {"before": last < point, "on or before": last <= point,
                 "after": first > point, "on or after": first >= point}[test.relation]
 
     # -- picks -----------------------------------------------------------------------------
     def _latest_day(self, rows):
         """The events on each patient's most recent day."""
-        day = local_day(func.coalesce(rows.c.end, rows.c.start), self.offset)
+        day = func.coalesce(rows.c.end_day, rows.c.start_day)
         marked = select(rows, day.label("day"),
                         func.max(day).over(partition_by=rows.c.patient_id).label("last_day")).subquery()
         return select(*[marked.c[c] for c in COLUMNS[1:]]).where(marked.c.day == marked.c.last_day)
@@ -314,7 +321,7 @@ class Compiler:
             member = PATIENT.c.resource_id.in_(rows)
             return not_(member) if test.negate else member
         if isinstance(test, Count):
-            counted = func.count(func.distinct(local_day(func.coalesce(EVENTS.c.end, EVENTS.c.start), self.offset)
+            counted = func.count(func.distinct(func.coalesce(EVENTS.c.end_day, EVENTS.c.start_day)
                                                if test.distinct_days else EVENTS.c.fact_id))
             rows = (select(EVENTS.c.patient_id).where(EVENTS.c.def_id == self.def_id(test.query))
                     .group_by(EVENTS.c.patient_id).having(counted >= test.at_least))

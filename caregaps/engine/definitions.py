@@ -112,8 +112,8 @@ def read_condition(node: object, file: str, line: int):
     if key == "deceased":
         _only(node, {"deceased"}, file, "'deceased'")
         test = time_tests(value, file, here)[0]
-        if test.point is None or test.point.of is not None or test.relation == "same day as":
-            raise SourceError(file, here, "deceased", "expected before/after/on or before/on or after a point of the period")
+        if test.point is None or test.point.of is not None or test.by_day:
+            raise SourceError(file, here, "deceased", "expected before/after/on or before/on or after a point of the period, compared as instants (no 'day of')")
         return Deceased(test)
     _only(node, {"sex"}, file, "'sex'")
     if value not in ("female", "male"):

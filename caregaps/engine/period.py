@@ -46,11 +46,6 @@ class Period:
         local = self.local_point(point)
         return local.replace(tzinfo=self.tz).astimezone(timezone.utc).replace(tzinfo=None)
 
-    def utc_offset_minutes(self) -> int:
-        """The practice's UTC offset at the period's end, used to cut stored instants into local days."""
-        moment = datetime.combine(self.end, time(12)).replace(tzinfo=self.tz)
-        return int(moment.utcoffset().total_seconds() // 60)
-
     def born_on_or_before(self, age: int, at: Point) -> date:
         """The latest birth date of someone at least `age` years old at the point `at`."""
         day = self.local_point(at).date()

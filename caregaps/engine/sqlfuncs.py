@@ -1,84 +1,81 @@
 """Date arithmetic that SQLite and PostgreSQL spell differently, as SQLAlchemy constructs.
 
 Stored instants are naive UTC; on SQLite they are text 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's
-format), so shifted values keep that shape to compare correctly as text.
+format), so shifted values keep that shape to compare correctly as text. Days are dates
+('YYYY-MM-DD' text on SQLite).
+
+Every value that varies (years, months, days) is a bound parameter, never text in the SQL: one
+process compiles statements for many practices and measures, and SQLAlchemy reuses a compiled
+statement for every statement with the same cache key. A literal written into the SQL but left
+out of that key would be reused for the next practice with a different value.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Date, DateTime
+from sqlalchemy import Date, DateTime, Integer, cast, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 
-class shifted(FunctionElement):
+class _calendar_shift(FunctionElement):
+    """A column moved by calendar years, months and days (each a bound parameter)."""
+
+    inherit_cache = True
+
+    def __init__(self, column, years: int = 0, months: int = 0, days: int = 0) -> None:
+        super().__init__(column, *self._amounts(int(years), int(months), int(days)))
+
+    @staticmethod
+    def _amounts(years: int, months: int, days: int) -> tuple:
+        return cast(literal(years), Integer), cast(literal(months), Integer), cast(literal(days), Integer)
+
+
+class shifted(_calendar_shift):
     """An instant moved by calendar years, months and days."""
 
     type = DateTime()
     inherit_cache = True
 
-    def __init__(self, column, years: int = 0, months: int = 0, days: int = 0) -> None:
-        self.years, self.months, self.days = years, months, days
-        super().__init__(column)
+
+class shifted_day(_calendar_shift):
+    """A day (a date) moved by calendar years, months and days."""
+
+    type = Date()
+    inherit_cache = True
+
+
+def _sqlite_parts(element, compiler, **kw) -> tuple[str, list[str]]:
+    column, *amounts = [compiler.process(c, **kw) for c in element.clauses]
+    units = ("years", "months", "days")
+    # SQLite modifiers are text such as '+2 years'; built from the bound numbers in SQL
+    mods = [f"(CASE WHEN {a} < 0 THEN '' ELSE '+' END || {a} || ' {u}')" for a, u in zip(amounts, units)]
+    return column, mods
 
 
 @compiles(shifted, "sqlite")
 def _shifted_sqlite(element, compiler, **kw):
-    column = compiler.process(list(element.clauses)[0], **kw)
-    mods = ", ".join(f"'{n:+d} {unit}'" for n, unit in
-                     ((element.years, "years"), (element.months, "months"), (element.days, "days")) if n)
-    return f"(datetime({column}, {mods}) || substr({column}, 20))" if mods else column
+    column, mods = _sqlite_parts(element, compiler, **kw)
+    return f"(datetime({column}, {', '.join(mods)}) || substr({column}, 20))"
+
+
+@compiles(shifted_day, "sqlite")
+def _shifted_day_sqlite(element, compiler, **kw):
+    column, mods = _sqlite_parts(element, compiler, **kw)
+    return f"date({column}, {', '.join(mods)})"
+
+
+def _pg_interval(element, compiler, **kw) -> tuple[str, str]:
+    column, years, months, days = [compiler.process(c, **kw) for c in element.clauses]
+    return column, f"make_interval(years => {years}, months => {months}, days => {days})"
 
 
 @compiles(shifted, "postgresql")
 def _shifted_pg(element, compiler, **kw):
-    column = compiler.process(list(element.clauses)[0], **kw)
-    return (f"({column} + make_interval(years => {int(element.years)}, months => {int(element.months)}, "
-            f"days => {int(element.days)}))")
+    column, interval = _pg_interval(element, compiler, **kw)
+    return f"({column} + {interval})"
 
 
-class local_day(FunctionElement):
-    """The local calendar day of a naive UTC instant, for a fixed offset in minutes."""
-
-    type = Date()
-    inherit_cache = True
-
-    def __init__(self, column, offset_minutes: int) -> None:
-        self.offset_minutes = offset_minutes
-        super().__init__(column)
-
-
-@compiles(local_day, "sqlite")
-def _local_day_sqlite(element, compiler, **kw):
-    column = compiler.process(list(element.clauses)[0], **kw)
-    return f"date({column}, '{int(element.offset_minutes):+d} minutes')"
-
-
-@compiles(local_day, "postgresql")
-def _local_day_pg(element, compiler, **kw):
-    column = compiler.process(list(element.clauses)[0], **kw)
-    return f"CAST(({column} + make_interval(mins => {int(element.offset_minutes)})) AS DATE)"
-
-
-class years_before(FunctionElement):
-    """The local calendar day `years` years before a naive UTC instant's local day."""
-
-    type = Date()
-    inherit_cache = True
-
-    def __init__(self, column, offset_minutes: int, years: int) -> None:
-        self.offset_minutes, self.years = offset_minutes, years
-        super().__init__(column)
-
-
-@compiles(years_before, "sqlite")
-def _years_before_sqlite(element, compiler, **kw):
-    column = compiler.process(list(element.clauses)[0], **kw)
-    return f"date({column}, '{int(element.offset_minutes):+d} minutes', '-{int(element.years)} years')"
-
-
-@compiles(years_before, "postgresql")
-def _years_before_pg(element, compiler, **kw):
-    column = compiler.process(list(element.clauses)[0], **kw)
-    return (f"CAST(({column} + make_interval(mins => {int(element.offset_minutes)}) "
-            f"- make_interval(years => {int(element.years)})) AS DATE)")
+@compiles(shifted_day, "postgresql")
+def _shifted_day_pg(element, compiler, **kw):
+    column, interval = _pg_interval(element, compiler, **kw)
+    return f"CAST(({column} + {interval}) AS DATE)"

@@ -8,13 +8,18 @@
     starts during Qualifying Encounter
     starts same day as end of Depression Screening
     ends within 14 days after start of Qualifying Encounter
+    during day of measurement period
+    starts on or before day of end of measurement period
 
-A phrase is `[anchor] relation target`. The anchor picks which part of the event's interval is
-tested: `starts` (its start), `ends` (its end) or nothing (the whole interval). A point is
-`start of X` or `end of X`, X being `measurement period` or the name of another query, followed by
-offsets such as `- 2 years + 9 months`. An interval is `measurement period`, `[point, point]`,
+A phrase is `[anchor] relation [day of] target`. The anchor picks which part of the event's
+interval is tested: `starts` (its start), `ends` (its end) or nothing (the whole interval). A point
+is `start of X` or `end of X`, X being `measurement period` or the name of another query, followed
+by offsets such as `- 2 years + 9 months`. An interval is `measurement period`, `[point, point]`,
 or the name of another query (that event's own interval). `[a, b)` leaves b out.
-Relations to another query's events compare calendar days (CQL's "during day of").
+
+Precision, as in CQL: `day of` compares calendar days, each time by the day it was written on
+(its own offset); without it, times compare as instants, offsets normalised. `same day as` and
+`within N days ...` always compare days.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class TimeTest:
     point: Point | None = None
     phrase: str = ""
     high_open: bool = False  # the interval was written [a, b): b itself is outside
+    by_day: bool = False  # compare calendar days as written ("day of"), not instants
 
     @property
     def queries(self) -> set[str]:
@@ -76,21 +82,33 @@ def parse(phrase: str) -> TimeTest:
         if text.startswith(relation + " "):
             if relation == "overlaps" and anchor != "whole":
                 raise PhraseError(f"{phrase!r}: 'overlaps' tests a whole interval; drop {words[0]!r}")
-            target = text[len(relation) + 1:]
+            by_day, target = _day_of(text[len(relation) + 1:])
             low, high = _interval(target, phrase)
-            return TimeTest(anchor, relation, low=low, high=high, phrase=phrase, high_open=target.endswith(")"))
+            return TimeTest(anchor, relation, low=low, high=high, phrase=phrase, high_open=target.endswith(")"),
+                            by_day=by_day)
     for relation in POINT_RELATIONS:
         if text.startswith(relation + " "):
-            return TimeTest(anchor, relation, point=_point(text[len(relation) + 1:], phrase), phrase=phrase)
+            by_day, target = _day_of(text[len(relation) + 1:])
+            if relation == "same day as" and by_day:
+                raise PhraseError(f"{phrase!r}: 'same day as' compares days already; drop 'day of'")
+            return TimeTest(anchor, relation, point=_point(target, phrase), phrase=phrase,
+                            by_day=by_day or relation == "same day as")
     raise PhraseError(f"{phrase!r}: expected [starts|ends] during, overlaps, before, after, on or before, "
                       "on or after, same day as, or within N days before/after, then a target")
 
 
+def _day_of(target: str) -> tuple[bool, str]:
+    """Whether a target is written `day of ...` (day precision), and the target without it."""
+    if target.startswith("day of "):
+        return True, target[len("day of "):]
+    return False, target
+
+
 def _within(anchor: str, n: int, unit: str, direction: str, target: str, phrase: str) -> TimeTest:
-    base = _point(target, phrase)
+    base = _point(_day_of(target)[1], phrase)
     shifted = _shift(base, -n if direction == "before" else n, unit)
     low, high = (shifted, base) if direction == "before" else (base, shifted)
-    return TimeTest(anchor, "during", low=low, high=high, phrase=phrase)
+    return TimeTest(anchor, "during", low=low, high=high, phrase=phrase, by_day=True)
 
 
 def _shift(point: Point, n: int, unit: str) -> Point:

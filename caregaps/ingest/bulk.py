@@ -9,7 +9,7 @@ can point at their facts without a RETURNING round trip per row.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterator
 
 from sqlalchemy import Connection, DateTime, Engine, Table, text
@@ -76,6 +76,11 @@ def stored_time(moment: datetime | None) -> str | None:
     """A naive UTC time as the text both engines store and compare (SQLAlchemy's SQLite format;
     PostgreSQL reads the same text into a timestamp column)."""
     return moment.isoformat(" ", "microseconds") if moment is not None else None
+
+
+def stored_day(day: date | None) -> str | None:
+    """A date as the text both engines store and compare (ISO YYYY-MM-DD)."""
+    return day.isoformat() if day is not None else None
 
 
 def allocate_ids(conn: Connection, table: Table, count: int) -> range | list[int]:

@@ -6,9 +6,9 @@ element is there but malformed, so a bad value is reported where it is.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
-from caregaps.ingest.fhirtime import FhirTimeError, parse_interval
+from caregaps.ingest.fhirtime import NO_TIME, FhirTimeError, Span, parse_span
 from caregaps.ingest.problems import Problem
 
 
@@ -80,9 +80,8 @@ def patient_of(resource: dict, element: str, rtype: str) -> str:
     return target[1]
 
 
-def when(resource: dict, rtype: str, names: tuple[str, ...], tz: tzinfo
-         ) -> tuple[datetime | None, datetime | None]:
-    """[start, end] of the first present time element among `names` (choice types like
+def when(resource: dict, rtype: str, names: tuple[str, ...], tz: tzinfo) -> Span:
+    """The span of the first present time element among `names` (choice types like
     effective[x] are given by their prefix: effectiveDateTime, effectivePeriod, ...)."""
     for name in names:
         for suffix in ("", "DateTime", "Instant", "Period", "Date"):
@@ -93,22 +92,24 @@ def when(resource: dict, rtype: str, names: tuple[str, ...], tz: tzinfo
             if suffix == "Period" or (suffix == "" and isinstance(value, dict)):
                 return period(value, path, tz)
             return interval(value, path, tz)
-    return None, None
+    return NO_TIME
 
 
-def period(value: object, path: str, tz: tzinfo) -> tuple[datetime | None, datetime | None]:
+def period(value: object, path: str, tz: tzinfo) -> Span:
+    """A Period from the start of its start to the end of its end (either may be missing)."""
     if not isinstance(value, dict):
         raise Problem("expected a Period object", path=path, code="structure")
-    start = interval(value["start"], f"{path}.start", tz)[0] if "start" in value else None
-    end = interval(value["end"], f"{path}.end", tz)[1] if "end" in value else None
-    if start and end and end < start:
+    start = interval(value["start"], f"{path}.start", tz) if "start" in value else NO_TIME
+    end = interval(value["end"], f"{path}.end", tz) if "end" in value else NO_TIME
+    if start.start and end.end and end.end < start.start:
         raise Problem("period ends before it starts", path=path, code="value")
-    return start, end
+    offset = start.offset if start.start is not None else end.offset
+    return Span(start.start, end.end, start.first_day, end.last_day, offset)
 
 
-def interval(value: object, path: str, tz: tzinfo) -> tuple[datetime, datetime]:
+def interval(value: object, path: str, tz: tzinfo) -> Span:
     try:
-        return parse_interval(value, tz)
+        return parse_span(value, tz)
     except FhirTimeError as exc:
         raise Problem(str(exc), path=path, code="value") from None
 

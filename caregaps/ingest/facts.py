@@ -9,10 +9,11 @@ MedicationRequest.medicationCodeableConcept, Immunization.vaccineCode, ...).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from caregaps.ingest import elements as el
 from caregaps.ingest import medperiod
+from caregaps.ingest.fhirtime import Span, end_of_written_day
 from caregaps.ingest.problems import Problem
 
 
@@ -87,6 +88,9 @@ class FactRow:
     component: int | None
     start: datetime | None
     end: datetime | None
+    start_day: date | None = None  # the days as written (CQL compares days without normalising)
+    end_day: date | None = None
+    offset: int | None = None  # minutes east of UTC the time was written in; None: written without one
     value_num: float | None = None
     value_unit: str | None = None
     status: str | None = None
@@ -111,23 +115,24 @@ def extract(resource: dict, rtype: str, tz: tzinfo) -> Extracted:
         if resource.get(name) is None and not _has_choice(resource, name):
             raise Problem(f"missing {name}", path=f"{rtype}.{name}", code="required")
     patient_id = el.patient_of(resource, spec.patient, rtype) if spec.patient else ""
-    start, end = el.when(resource, rtype, spec.time, tz)
+    span = el.when(resource, rtype, spec.time, tz)
     if spec.end:
-        end = el.when(resource, rtype, spec.end, tz)[1]
+        ending = el.when(resource, rtype, spec.end, tz)
+        span = Span(span.start, ending.end, span.first_day, ending.last_day, span.offset)
     status = _status(resource, rtype, spec)
-    if rtype == "MedicationRequest" and start is not None:
-        end = _medication_period_end(resource, start, tz) or end
-    if rtype == "Observation" and status == "cancelled" and start is None and resource.get("issued") is not None:
-        start, end = el.when(resource, rtype, ("issued",), tz)  # a not-done record is dated by issue
-    fact = FactRow(spec.kind, patient_id, None, start, end, status=status,
-                   codes=_codes(resource, rtype, spec))
+    if rtype == "MedicationRequest" and span.start is not None:
+        span = _medication_period(resource, span, tz)
+    if rtype == "Observation" and status == "cancelled" and span.start is None and resource.get("issued") is not None:
+        span = el.when(resource, rtype, ("issued",), tz)  # a not-done record is dated by issue
+    fact = FactRow(spec.kind, patient_id, None, span.start, span.end, span.first_day, span.last_day, span.offset,
+                   status=status, codes=_codes(resource, rtype, spec))
     out.entered_in_error = status == "entered-in-error" or any(
         label == "verification" and code == "entered-in-error" for label, _, code in fact.codes)
     if spec.value:
         _read_value(resource, rtype, fact)
         out.facts.append(fact)
         _components(resource, rtype, fact, out)
-        if start is None:
+        if span.start is None:
             out.warnings.append(Problem("no effective time", path=f"{rtype}.effective[x]",
                                         code="incomplete", severity="warning"))
     else:
@@ -139,20 +144,24 @@ def extract(resource: dict, rtype: str, tz: tzinfo) -> Extracted:
     return out
 
 
-def _medication_period_end(resource: dict, start: datetime, tz: tzinfo) -> datetime | None:
-    """The end of the days the request supplies (see medperiod); None when it does not say."""
-    local = start.replace(tzinfo=timezone.utc).astimezone(tz)
-    last = datetime.combine(local.date(), time(23, 59, 59, 999999), tz).astimezone(timezone.utc).replace(tzinfo=None)
+def _medication_period(resource: dict, span: Span, tz: tzinfo) -> Span:
+    """The request's span to the end of the days it supplies (see medperiod), where it says."""
     bounds = (((_first(resource.get("dosageInstruction")).get("timing") or {}).get("repeat") or {})
               .get("boundsPeriod"))
     bounds_end = None
     if isinstance(bounds, dict) and "end" in bounds:
         try:
             bounds_end = el.interval(bounds["end"], "MedicationRequest.dosageInstruction[0].timing.repeat.boundsPeriod.end",
-                                     tz)[1]
+                                     tz)
         except Problem:
             bounds_end = None
-    return medperiod.period_end(resource, start, last, bounds_end)
+    days = medperiod.supplied_whole_days(resource)
+    if days is not None:
+        end = end_of_written_day(span, tz) + timedelta(days=days - 1)
+        return Span(span.start, end, span.first_day, span.first_day + timedelta(days=days - 1), span.offset)
+    if bounds_end is not None:
+        return Span(span.start, bounds_end.end, span.first_day, bounds_end.last_day, span.offset)
+    return span
 
 
 def _first(value: object) -> dict:
@@ -219,8 +228,8 @@ def _components(resource: dict, rtype: str, parent: FactRow, out: Extracted) -> 
         if not isinstance(component, dict):
             raise Problem("expected a component object", path=path, code="structure")
         codes = [("code", s, c) for s, c in el.codings(component.get("code") or {}, f"{path}.code")]
-        fact = FactRow(parent.kind, parent.patient_id, i, parent.start, parent.end,
-                       status=parent.status, codes=codes)
+        fact = FactRow(parent.kind, parent.patient_id, i, parent.start, parent.end, parent.start_day,
+                       parent.end_day, parent.offset, status=parent.status, codes=codes)
         _read_value(component, path, fact)
         out.facts.append(fact)
 

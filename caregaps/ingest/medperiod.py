@@ -8,8 +8,6 @@ the request's own start (authoredOn) here; the CQL prefers boundsPeriod.start wh
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 UNIT_DAYS = {"d": 1, "day": 1, "days": 1, "wk": 7, "week": 7, "weeks": 7, "mo": 30, "month": 30, "months": 30,
              "a": 365, "year": 365, "years": 365}
 PER_DAY = {"h": 24, "min": 1440, "s": 86400, "d": 1, "wk": 1 / 7, "mo": 1 / 30, "a": 1 / 365}
@@ -59,9 +57,7 @@ def _dose(request: dict) -> float | None:
     return _number((rate.get("doseQuantity") or {}).get("value"))
 
 
-def period_end(request: dict, start: datetime, end_of_start_day: datetime, bounds_end: datetime | None) -> datetime | None:
-    """The last moment the request covers, given its start; None when nothing says."""
+def supplied_whole_days(request: dict) -> int | None:
+    """Whole days the request supplies (at least one), or None when it does not say."""
     days = days_supplied(request)
-    if days is not None and days >= 1:
-        return end_of_start_day + timedelta(days=int(days) - 1)
-    return bounds_end
+    return int(days) if days is not None and days >= 1 else None

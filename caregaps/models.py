@@ -102,6 +102,10 @@ class Fact(SQLModel, table=True):
     component: Optional[int] = None
     start: Optional[datetime] = Field(default=None, sa_type=DateTime)  # naive UTC
     end: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    # a time is known to its precision only: the start lies in [start, start_latest], the end in
+    # [end_earliest, end] (a date spans its day; see caregaps.engine.timing)
+    start_latest: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    end_earliest: Optional[datetime] = Field(default=None, sa_type=DateTime)
     # the first and last calendar day as written, in the time's own offset: CQL compares days by
     # them, not by the UTC instants (see caregaps.ingest.fhirtime)
     start_day: Optional[date] = Field(default=None, sa_type=Date)

@@ -9,6 +9,9 @@ few examples, so they cost the same few queries for a hundred patients or a mill
 - `observations_without_value` / `observations_without_effective_time`;
 - `patients_without_encounters`;
 - `future_dates`: facts starting after `now`, and birth dates after `now`;
+- `time_offsets`: facts whose time was written in an offset other than the practice's own at that
+  moment (exports often write UTC `Z`), and how many of them are another day in local time: at
+  day precision a measure counts the day as written, so those may fall in or out of a period;
 - `missing_references`: references to resources never received (or since deleted), and facts
   whose patient has no Patient row (reported under target type `Patient`).
 
@@ -22,13 +25,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, and_, case, exists, func, literal, not_, or_, select, tuple_, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from caregaps.ingest.facts import SPECS
-from caregaps.models import Fact, FactCode, ImportIssue, ImportJob, Patient, RawResource, ResourceReference
+from caregaps.models import Fact, FactCode, ImportIssue, ImportJob, Patient, Practice, RawResource, ResourceReference
 
 RAW, FACT, CODE, PATIENT, REF, ISSUE = (RawResource.__table__, Fact.__table__, FactCode.__table__,
                                         Patient.__table__, ResourceReference.__table__, ImportIssue.__table__)
@@ -129,6 +133,7 @@ def _sections(session, scope: Scope, now: datetime) -> dict:
         "observations_without_effective_time": _observations_without_effective_time(session, scope),
         "patients_without_encounters": _patients_without_encounters(session, scope),
         "future_dates": _future_dates(session, scope, now),
+        "time_offsets": _time_offsets(session, scope),
         "missing_references": _missing_references(session, scope),
     }
 
@@ -221,6 +226,39 @@ def _future_dates(session, scope: Scope, now: datetime) -> dict:
             "count": session.execute(select(func.count()).select_from(PATIENT).where(born)).scalar_one(),
             "examples": [{"patient": pid, "birth_date": born_on.isoformat()} for pid, born_on in births]},
     }
+
+
+def _time_offsets(session, scope: Scope) -> dict:
+    """Facts written in an offset other than the practice's (counted per offset), and those of
+    them whose written day is not their local day. A stream over the facts with an offset: the
+    practice's offset changes with daylight saving time, which SQL cannot tell on SQLite."""
+    zone = session.execute(select(Practice.__table__.c.timezone).where(
+        Practice.__table__.c.id == scope.practice_id)).scalar()
+    tz = ZoneInfo(zone or "UTC")
+    where = and_(scope.owns_fact(), FACT.c.component.is_(None), FACT.c.time_offset.is_not(None),
+                 FACT.c.start.is_not(None))
+    rows = session.execute(select(FACT.c.resource_type, FACT.c.resource_id, FACT.c.start, FACT.c.start_day,
+                                  FACT.c.time_offset).where(where).execution_options(yield_per=5000))
+    by_offset: dict[str, int] = {}
+    other_day, examples = 0, []
+    for rtype, rid, start, written_day, offset in rows:
+        local = start.replace(tzinfo=timezone.utc).astimezone(tz)
+        if int(local.utcoffset().total_seconds() // 60) == offset:
+            continue
+        label = _offset_label(offset)
+        by_offset[label] = by_offset.get(label, 0) + 1
+        if local.date() != written_day:
+            other_day += 1
+            if len(examples) < EXAMPLES:
+                examples.append({"resource": f"{rtype}/{rid}", "written_day": written_day.isoformat(),
+                                 "local_day": local.date().isoformat()})
+    return {"count": sum(by_offset.values()), "by_offset": _sorted(by_offset.items()),
+            "on_another_local_day": {"count": other_day, "examples": examples}}
+
+
+def _offset_label(minutes: int) -> str:
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _missing_references(session, scope: Scope) -> dict:

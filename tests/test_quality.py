@@ -28,6 +28,7 @@ EMPTY = {
     "patients_without_encounters": {"count": 0, "examples": []},
     "future_dates": {"facts": {"count": 0, "by_type": {}, "examples": []},
                      "birth_dates": {"count": 0, "examples": []}},
+    "time_offsets": {"count": 0, "by_offset": {}, "on_another_local_day": {"count": 0, "examples": []}},
     "missing_references": {"count": 0, "by_type": {}, "examples": []},
 }
 
@@ -397,6 +398,7 @@ def test_given_two_imports_when_reporting_one_then_only_resources_it_made_curren
         "future_dates": {"facts": {"count": 0, "by_type": {}, "examples": []},
                          "birth_dates": {"count": 1,
                                          "examples": [{"patient": "pat1", "birth_date": "2026-01-01"}]}},
+        "time_offsets": EMPTY["time_offsets"],
         "missing_references": {"count": 1, "by_type": {"Encounter": 1}, "examples": [
             {"source": "Observation/o1", "path": "encounter[1]", "target": "Encounter/e9"}]},
     }
@@ -467,3 +469,23 @@ def test_given_an_unknown_or_foreign_import_when_reporting_then_lookup_error(eng
     with pytest.raises(LookupError):
         import_report(engine, "j2", practice_id="p1")
     assert import_report(engine, "j2", practice_id="p2")["practice_id"] == "p2"
+
+
+def test_given_times_written_in_utc_when_reporting_then_those_on_another_local_day_are_counted(
+        engine, practice, tmp_path):
+    """A Chicago practice whose EHR writes `Z`: 03:00Z is the evening before in Chicago."""
+    from caregaps.ingest.jobs import create_job, run_job
+    from tests.builders import ndjson, observation, patient
+    path = tmp_path / "obs.ndjson"
+    path.write_bytes(ndjson(patient("pat1"),
+                            observation("late", when="2026-03-03T03:00:00Z"),        # Mar 2 in Chicago
+                            observation("noon", when="2026-03-03T18:00:00Z"),        # same day in Chicago
+                            observation("local", when="2026-03-03T09:00:00-06:00"),  # Chicago's own offset
+                            observation("summer", when="2026-07-03T09:00:00-06:00"),  # CDT is -05:00
+                            observation("dated", when="2026-03-03")))                # no offset
+    run_job(engine, create_job(engine, "p1", "cli", [(path, path.name)], False).id, workers=0)
+    with session(engine) as s:
+        offsets = practice_quality(s, "p1", NOW)["time_offsets"]
+    assert offsets == {"count": 3, "by_offset": {"+00:00": 2, "-06:00": 1},
+                       "on_another_local_day": {"count": 1, "examples": [
+                           {"resource": "Observation/late", "written_day": "2026-03-03", "local_day": "2026-03-02"}]}}

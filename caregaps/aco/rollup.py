@@ -164,10 +164,11 @@ def _copy_facts(conn: Connection) -> int:
     conn.execute(insert(FACT_MAP).from_select(["old_id", "new_id"], select(
         FACT.c.id, _new_ids(conn, FACT.c.id)).select_from(source).where(chosen)))
     columns = ["id", "practice_id", "patient_id", "kind", "resource_type", "resource_id", "component", "start",
-               "end", "start_day", "end_day", "time_offset", "value_num", "value_unit", "status"]
+               "end", "start_latest", "end_earliest", "start_day", "end_day", "time_offset", "value_num", "value_unit", "status"]
     copied = select(FACT_MAP.c.new_id, literal(ACO_ID), func.coalesce(LINK.c.person_id, ""), FACT.c.kind,
                     FACT.c.resource_type, aco_resource_id(conn, FACT.c.practice_id, FACT.c.resource_id),
-                    FACT.c.component, FACT.c.start, FACT.c.end, FACT.c.start_day, FACT.c.end_day,
+                    FACT.c.component, FACT.c.start, FACT.c.end, FACT.c.start_latest, FACT.c.end_earliest,
+                    FACT.c.start_day, FACT.c.end_day,
                     FACT.c.time_offset, FACT.c.value_num, FACT.c.value_unit, FACT.c.status)
     conn.execute(insert(FACT).from_select(columns, copied.select_from(
         source.join(FACT_MAP, FACT_MAP.c.old_id == FACT.c.id))))
@@ -188,16 +189,18 @@ def _reread_floating_times(conn: Connection) -> None:
     for practice_id, zone in zones.items():
         if practice_id == ACO_ID or zone == zones[ACO_ID]:
             continue
-        rows = conn.execute(select(FACT_MAP.c.new_id, member.c.start, member.c.end).select_from(
+        times = (member.c.start, member.c.end, member.c.start_latest, member.c.end_earliest)
+        rows = conn.execute(select(FACT_MAP.c.new_id, *times).select_from(
             FACT_MAP.join(member, member.c.id == FACT_MAP.c.old_id)).where(
             member.c.practice_id == practice_id, member.c.time_offset.is_(None),
             or_(member.c.start.is_not(None), member.c.end.is_not(None)))).all()
         tz = ZoneInfo(zone)
-        moved = [{"fid": fid, "s": _reread(start, tz, aco_tz), "e": _reread(end, tz, aco_tz)}
-                 for fid, start, end in rows]
+        names = ("start", "end", "start_latest", "end_earliest")
+        moved = [{"fid": fid, **{f"t_{n}": _reread(t, tz, aco_tz) for n, t in zip(names, found)}}
+                 for fid, *found in rows]
         for chunk in range(0, len(moved), 5000):
             conn.execute(update(FACT).where(FACT.c.id == bindparam("fid")).values(
-                start=bindparam("s"), end=bindparam("e")), moved[chunk:chunk + 5000])
+                {n: bindparam(f"t_{n}") for n in names}), moved[chunk:chunk + 5000])
 
 
 def _reread(moment: datetime | None, member_tz: tzinfo, aco_tz: tzinfo) -> datetime | None:

@@ -7,14 +7,14 @@ evaluated by a handful of statements and no Python code visits patients one by o
 
 Open ends: an event without an end lasts forever (a Period without end, an active Condition
 without abatement), one without a start began at the dawn of time; one with neither has no
-time and fails every time test. A Condition that is not active and has no abatement has an
-unknown end (CQL's open null boundary), so it never overlaps anything.
+time and fails every time test. A Condition that is not active and has no abatement has no
+interval (QICoreCommon's `prevalenceInterval()` is null), so it fails every time test too.
 """
 
 from __future__ import annotations
 
 import operator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (BigInteger, Column, Date, DateTime, Float, Integer, MetaData, String, Table, and_, case,
                         exists, false, func, literal, not_, null, or_, select, true, union, union_all)
@@ -23,6 +23,7 @@ from caregaps.engine.language import (KINDS, AllOf, Age, AnyOf, CodeRef, Count, 
                                       Sex, ValueTest)
 from caregaps.engine.period import Period
 from caregaps.engine.references import base_kind
+from caregaps.engine import timing
 from caregaps.engine.sqlfuncs import shifted, shifted_day
 from caregaps.engine.timephrase import Point, TimeTest
 from caregaps.ingest.facts import SPECS
@@ -34,7 +35,8 @@ EVENTS = Table(
     "cg_events", MetaData(),
     Column("def_id", Integer), Column("patient_id", String(64)), Column("fact_id", BigInteger),
     Column("resource_type", String(64)), Column("resource_id", String(64)), Column("start", DateTime),
-    Column("end", DateTime), Column("start_day", Date), Column("end_day", Date),
+    Column("end", DateTime), Column("start_latest", DateTime), Column("end_earliest", DateTime),
+    Column("start_day", Date), Column("end_day", Date),
     Column("value_num", Float), Column("value_unit", String(64)),
     Column("status", String(32)), Column("kind", String(32)),
     prefixes=["TEMPORARY"],
@@ -104,7 +106,8 @@ class Compiler:
             return union_all(*[self._read(source) for source in q.sources])
         if q.source in KINDS:
             columns = [FACT.c.patient_id, FACT.c.id.label("fact_id"), FACT.c.resource_type, FACT.c.resource_id,
-                       FACT.c.start, FACT.c.end, FACT.c.start_day, FACT.c.end_day, FACT.c.value_num,
+                       FACT.c.start, FACT.c.end, FACT.c.start_latest, FACT.c.end_earliest, FACT.c.start_day,
+                       FACT.c.end_day, FACT.c.value_num,
                        FACT.c.value_unit, FACT.c.status, FACT.c.kind]
             where = [FACT.c.practice_id == self.practice_id, FACT.c.kind == q.source, FACT.c.component.is_(None)]
             if self.candidates_only:
@@ -236,12 +239,21 @@ class Compiler:
         return compare
 
     # -- time ------------------------------------------------------------------------------
-    def _ends(self, rows, by_day: bool):
-        """The event's [start, end] as instants, or as the days written (`by_day`), with open ends."""
-        first, last, dawn, doom = ((rows.c.start_day, rows.c.end_day, FIRST_DAY, LAST_DAY) if by_day
-                                   else (rows.c.start, rows.c.end, DAWN, DOOM))
-        open_end = case((or_(rows.c.kind != "condition", rows.c.status.in_(ACTIVE)), doom), else_=null())
-        return func.coalesce(first, dawn), func.coalesce(last, open_end)
+    def _ends(self, rows, by_day: bool) -> tuple[timing.Moment, timing.Moment]:
+        """The event's start and end as moments (instants known to their precision), or as the
+        days written (`by_day`), with open ends: no start began at the dawn of time, no end lasts
+        forever. A Condition that is not active and has no abatement has no interval at all (its
+        `prevalenceInterval()` is null in CQL), so no time test holds for it."""
+        live = or_(rows.c.kind != "condition", rows.c.status.in_(ACTIVE))
+        known = or_(live, rows.c.end.is_not(None))
+
+        def bounded(value, default):
+            return case((known, func.coalesce(value, default)), else_=null())
+        if by_day:
+            return (timing.exact(bounded(rows.c.start_day, FIRST_DAY)), timing.exact(bounded(rows.c.end_day, LAST_DAY)))
+        start = timing.Moment(bounded(rows.c.start, DAWN), bounded(func.coalesce(rows.c.start_latest, rows.c.start), DAWN))
+        end = timing.Moment(bounded(func.coalesce(rows.c.end_earliest, rows.c.end), DOOM), bounded(rows.c.end, DOOM))
+        return start, end
 
     def _time(self, rows, test: TimeTest):
         others = sorted(test.queries)
@@ -256,33 +268,50 @@ class Compiler:
         return exists(select(1).where(other.c.def_id == self.def_id(others[0]),
                                       other.c.patient_id == rows.c.patient_id, condition))
 
-    def _point(self, point: Point, other, by_day: bool):
+    def _point(self, point: Point, other, by_day: bool) -> timing.Moment:
         """A point of the period (a bound parameter) or of the related event, as an instant or a day."""
         if point.of is None:
             if by_day:
-                return literal(self.period.local_point(point).date(), Date)
-            return literal(self.period.utc(point), DateTime)
+                return timing.exact(literal(self.period.local_point(point).date(), Date))
+            return timing.exact(literal(self.period.utc(point), DateTime))
         o_start, o_end = self._ends(other, by_day)
-        column = o_start if point.base == "start" else o_end
+        moment = o_start if point.base == "start" else o_end
         if not point.shifted:
-            return column
+            return moment
         move = shifted_day if by_day else shifted
-        return move(column, point.years, point.months, point.days)
+        return timing.Moment(move(moment.lo, point.years, point.months, point.days),
+                             move(moment.hi, point.years, point.months, point.days), moment.exact)
 
-    def _relation(self, start, end, test: TimeTest, other):
+    def _open_end(self, point: Point, other, by_day: bool) -> tuple[timing.Moment, object]:
+        """The end b of `[a, b)` and how to compare with it. CQL closes a period's open end at its
+        predecessor (b - 1 millisecond, or the day before), so the day 2026-06-30 is not surely in
+        [.., 2026-07-01T00:00:00.000): it may be its last millisecond. Another event's end is
+        compared as it is, strictly."""
+        if point.of is not None:
+            return self._point(point, other, by_day), timing.before
+        if by_day:
+            return timing.exact(literal(self.period.local_point(point).date() - timedelta(days=1), Date)), \
+                timing.on_or_before
+        last = self.period.utc(point) - timedelta(milliseconds=1)
+        return timing.exact(literal(last, DateTime)), timing.on_or_before
+
+    def _relation(self, start: timing.Moment, end: timing.Moment, test: TimeTest, other):
         first = {"start": start, "end": end, "whole": start}[test.anchor]
         last = {"start": start, "end": end, "whole": end}[test.anchor]
-        below = operator.lt if test.high_open else operator.le
+        below = timing.on_or_before
         if test.relation in ("during", "overlaps"):
             low, high = self._point(test.low, other, test.by_day), self._point(test.high, other, test.by_day)
+            if test.high_open:
+                high, below = self._open_end(test.high, other, test.by_day)
             if test.relation == "overlaps":
-                return and_(below(start, high), end >= low)
-            return and_(first >= low, below(last, high))
+                return and_(below(start, high), timing.on_or_after(end, low))
+            return and_(timing.on_or_after(first, low), below(last, high))
         point = self._point(test.point, other, test.by_day)
         if test.relation == "same day as":
-            return first == point
-        return {"before": last < point, "on or before": last <= point,
-                "after": first > point, "on or after": first >= point}[test.relation]
+            return timing.same(first, point)
+        relate = {"before": (timing.before, last), "on or before": (timing.on_or_before, last),
+                  "after": (timing.after, first), "on or after": (timing.on_or_after, first)}[test.relation]
+        return relate[0](relate[1], point)
 
     # -- picks -----------------------------------------------------------------------------
     def _latest_day(self, rows):
@@ -335,7 +364,7 @@ class Compiler:
             return and_(*checks)
         if isinstance(test, Deceased):
             died = PATIENT.c.deceased_at
-            return and_(died.is_not(None), self._relation(died, died, test.test, None))
+            return and_(died.is_not(None), self._relation(timing.exact(died), timing.exact(died), test.test, None))
         if isinstance(test, Sex):
             return PATIENT.c.sex == SEX_CODES[test.value]
         raise TypeError(f"not a condition: {test!r}")

@@ -1,7 +1,7 @@
 """The measurement period in a practice's timezone, and the points measure files name in it.
 
 A period of dates [2026-01-01, 2026-12-31] covers the practice's local days: it starts at local
-midnight of its first day and ends at the last microsecond of its last day. Points with offsets
+midnight of its first day and ends at the last millisecond of its last day (CQL's precision). Points with offsets
 ("start of measurement period - 15 months") are shifted on the local calendar (clamping the day
 to the month's length, as CQL does), then turned into naive UTC to compare with stored facts.
 """
@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from caregaps.engine.timephrase import Point
 
-_LAST = time(23, 59, 59, 999999)
+_LAST = time(23, 59, 59, 999000)  # CQL's last millisecond of the day
 
 
 def shift_date(day: date, years: int = 0, months: int = 0, days: int = 0) -> date:

@@ -39,7 +39,8 @@ NOT_DONE_REASONS = {QICORE + "qicore-notDoneReason", QICORE + "qicore-doNotPerfo
 SPECS: dict[str, Spec] = {
     "Observation": Spec("observation", time=("effective",), required=("status", "code"), value=True,
                         codes=(("code", "code"), ("category", "category")), refs=("encounter",)),
-    "Condition": Spec("condition", time=("onset", "recordedDate"), end=("abatement",), status=None,
+    # QICoreCommon's prevalenceInterval() starts at the onset alone (recordedDate is not a start)
+    "Condition": Spec("condition", time=("onset",), end=("abatement",), status=None,
                       codes=(("code", "code"), ("category", "category"),
                              ("clinical-status", "clinicalStatus"), ("verification", "verificationStatus"),
                              ("body-site", "bodySite")),
@@ -88,6 +89,8 @@ class FactRow:
     component: int | None
     start: datetime | None
     end: datetime | None
+    start_latest: datetime | None = None  # the start lies in [start, start_latest], the end in [end_earliest, end]
+    end_earliest: datetime | None = None
     start_day: date | None = None  # the days as written (CQL compares days without normalising)
     end_day: date | None = None
     offset: int | None = None  # minutes east of UTC the time was written in; None: written without one
@@ -118,14 +121,15 @@ def extract(resource: dict, rtype: str, tz: tzinfo) -> Extracted:
     span = el.when(resource, rtype, spec.time, tz)
     if spec.end:
         ending = el.when(resource, rtype, spec.end, tz)
-        span = Span(span.start, ending.end, span.first_day, ending.last_day, span.offset)
+        span = Span(span.start, ending.end, span.first_day, ending.last_day, span.offset, span.start_latest,
+                    ending.end_earliest)
     status = _status(resource, rtype, spec)
     if rtype == "MedicationRequest" and span.start is not None:
         span = _medication_period(resource, span, tz)
     if rtype == "Observation" and status == "cancelled" and span.start is None and resource.get("issued") is not None:
         span = el.when(resource, rtype, ("issued",), tz)  # a not-done record is dated by issue
-    fact = FactRow(spec.kind, patient_id, None, span.start, span.end, span.first_day, span.last_day, span.offset,
-                   status=status, codes=_codes(resource, rtype, spec))
+    fact = FactRow(spec.kind, patient_id, None, span.start, span.end, span.start_latest, span.end_earliest,
+                   span.first_day, span.last_day, span.offset, status=status, codes=_codes(resource, rtype, spec))
     out.entered_in_error = status == "entered-in-error" or any(
         label == "verification" and code == "entered-in-error" for label, _, code in fact.codes)
     if spec.value:
@@ -158,9 +162,11 @@ def _medication_period(resource: dict, span: Span, tz: tzinfo) -> Span:
     days = medperiod.supplied_whole_days(resource)
     if days is not None:
         end = end_of_written_day(span, tz) + timedelta(days=days - 1)
-        return Span(span.start, end, span.first_day, span.first_day + timedelta(days=days - 1), span.offset)
+        return Span(span.start, end, span.first_day, span.first_day + timedelta(days=days - 1), span.offset,
+                    span.start_latest, end)
     if bounds_end is not None:
-        return Span(span.start, bounds_end.end, span.first_day, bounds_end.last_day, span.offset)
+        return Span(span.start, bounds_end.end, span.first_day, bounds_end.last_day, span.offset,
+                    span.start_latest, bounds_end.end_earliest)
     return span
 
 
@@ -228,8 +234,9 @@ def _components(resource: dict, rtype: str, parent: FactRow, out: Extracted) -> 
         if not isinstance(component, dict):
             raise Problem("expected a component object", path=path, code="structure")
         codes = [("code", s, c) for s, c in el.codings(component.get("code") or {}, f"{path}.code")]
-        fact = FactRow(parent.kind, parent.patient_id, i, parent.start, parent.end, parent.start_day,
-                       parent.end_day, parent.offset, status=parent.status, codes=codes)
+        fact = FactRow(parent.kind, parent.patient_id, i, parent.start, parent.end, parent.start_latest,
+                       parent.end_earliest, parent.start_day, parent.end_day, parent.offset, status=parent.status,
+                       codes=codes)
         _read_value(component, path, fact)
         out.facts.append(fact)
 

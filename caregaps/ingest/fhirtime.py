@@ -33,13 +33,19 @@ class FhirTimeError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Span:
     """What a time element covers: UTC instants [start, end], the written days [first_day,
-    last_day], and the UTC offset in minutes it was written in (None: written without one)."""
+    last_day], and the UTC offset in minutes it was written in (None: written without one).
+
+    A time is known to its precision only ("2026-12-31" is some instant of that day), so the
+    span's start lies in [start, start_latest] and its end in [end_earliest, end]; for a single
+    time both are the whole range it covers (see caregaps.engine.timing)."""
 
     start: datetime | None
     end: datetime | None
     first_day: date | None = None
     last_day: date | None = None
     offset: int | None = None
+    start_latest: datetime | None = None
+    end_earliest: datetime | None = None
 
 
 NO_TIME = Span(None, None)
@@ -59,10 +65,10 @@ def parse_span(value: object, tz: tzinfo = timezone.utc) -> Span:
     first, last = start.date(), end.date()
     if offset is not None:
         shift = timedelta(minutes=offset)
-        return Span(start - shift, end - shift, first, last, offset)
-    if tz is timezone.utc:
-        return Span(start, end, first, last, None)
-    return Span(_local_to_utc(start, tz), _local_to_utc(end, tz), first, last, None)
+        start, end = start - shift, end - shift
+    elif tz is not timezone.utc:
+        start, end = _local_to_utc(start, tz), _local_to_utc(end, tz)
+    return Span(start, end, first, last, offset, start_latest=end, end_earliest=start)
 
 
 def end_of_written_day(span: Span, tz: tzinfo) -> datetime:
@@ -87,15 +93,21 @@ def _parse_written(value: object) -> tuple[datetime, datetime, int | None]:
     year, month, day, hour, minute, second, fraction, offset = m.groups()
     try:
         if hour is not None:
+            # CQL keeps milliseconds: finer digits are dropped, a time without them spans its second
             start = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
-                             int(float(fraction) * 1_000_000) if fraction else 0)
+                             int(float(fraction) * 1000) * 1000 if fraction else 0)
             minutes = None
             if offset == "Z":
                 minutes = 0
             elif offset:
                 sign = 1 if offset[0] == "+" else -1
                 minutes = sign * (int(offset[1:3]) * 60 + int(offset[4:6]))
-            end = start if second is not None else start + timedelta(minutes=1) - _END_OF
+            if fraction:
+                end = start
+            elif second is not None:
+                end = start + timedelta(seconds=1) - _END_OF
+            else:
+                end = start + timedelta(minutes=1) - _END_OF
             return start, end, minutes
         if day is not None:
             start = datetime(int(year), int(month), int(day))

@@ -1,4 +1,5 @@
-"""facts keep the days their times were written on, and the offset they were written in
+"""facts keep the days their times were written on, the offset they were written in, and how
+precisely their start and end are known
 
 Revision ID: 0015
 Revises: 0014
@@ -7,7 +8,8 @@ Create Date: 2026-12-04 22:40:00
 Facts stored before this revision only have UTC instants. Their days are filled in from those
 instants in the practice's timezone (what the engine compared before) and their offset is left
 unknown (NULL, as for times written without one); re-importing the practice's export gives the
-exact written days.
+exact written days. Their start and end are taken as precise (start_latest = start,
+end_earliest = end) until then.
 """
 from datetime import timezone
 from zoneinfo import ZoneInfo
@@ -25,10 +27,13 @@ CHUNK = 5000
 
 def upgrade() -> None:
     with op.batch_alter_table('fact') as batch:
+        batch.add_column(sa.Column('start_latest', sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column('end_earliest', sa.DateTime(), nullable=True))
         batch.add_column(sa.Column('start_day', sa.Date(), nullable=True))
         batch.add_column(sa.Column('end_day', sa.Date(), nullable=True))
         batch.add_column(sa.Column('time_offset', sa.Integer(), nullable=True))
     conn = op.get_bind()
+    conn.execute(sa.text('UPDATE fact SET start_latest = start, end_earliest = "end"'))
     fact = sa.table('fact', sa.column('id'), sa.column('practice_id'), sa.column('start', sa.DateTime),
                     sa.column('end', sa.DateTime), sa.column('start_day', sa.Date), sa.column('end_day', sa.Date))
     zones = dict(conn.execute(sa.text("SELECT id, timezone FROM practice")).all())
@@ -57,3 +62,5 @@ def downgrade() -> None:
         batch.drop_column('time_offset')
         batch.drop_column('end_day')
         batch.drop_column('start_day')
+        batch.drop_column('end_earliest')
+        batch.drop_column('start_latest')

@@ -1,0 +1,157 @@
+"""Time boundaries one by one, each against the reference engine's verdict.
+
+Each row takes an official case, changes one time, and states what fqm-execution 1.8.6
+(cql-execution 3.3.2) answered for that exact patient on the official measure, period 2026 in UTC
+(scripts/reference/ runs it; see its README). The rules the rows pin down (CQL 1.5, Appendix B):
+
+- at day precision (`during day of`) a time counts by the day written in its own offset;
+- at millisecond precision times are normalised to UTC instants, and a time known only to the
+  day (or the second) that agrees with the boundary as far as it goes is not counted (null);
+- a Condition that is not active and has no abatement has no prevalence interval.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date, timezone
+from pathlib import Path
+
+import pytest
+
+from caregaps.engine.catalog import default_root, load_catalog
+from caregaps.engine.evaluate import evaluate
+from caregaps.engine.period import Period
+from caregaps.ingest.jobs import create_job, run_job
+from caregaps.practices import add_practice
+from caregaps.terminology import load_valuesets
+
+CASES = Path(__file__).parent / "ecqm"
+PERIOD = Period(date(2026, 1, 1), date(2026, 12, 31), timezone.utc)
+HIV = "CMS349FHIRHIVScreening/cases/1d082b9c-26b3-4f59-b7f9-6f206c594506"  # IP 1, numerator 1
+HTN = "CMS165FHIRControllingHighBloodPressure/cases/a3deee90-5966-4309-b52f-c0a76046f680"  # IP 1
+BIPOLAR = "CMS2FHIRPCSDepressionScreenAndFollowUp/cases/15ad723f-b561-4cdd-9a11-7e6619780459"  # excluded
+
+# CMS349 "Qualifying Encounters": ValidEncounters.period during day of "Measurement Period" (day precision)
+ENCOUNTER_PERIOD = [  # (start, end) -> reference initial-population
+    (("2027-01-01T00:00:00+09:00",) * 2, False),  # Dec 31 15:00 UTC, but written Jan 1
+    (("2026-12-31T23:59:59-05:00",) * 2, True),   # Jan 1 04:59 UTC, but written Dec 31
+    (("2025-12-31T23:59:59-05:00",) * 2, False),
+    (("2026-01-01T00:00:00+09:00",) * 2, True),   # Dec 31 2025 in UTC, written Jan 1
+    (("2026-12-31",) * 2, True),
+    (("2025-12-31",) * 2, False),
+    (("2026-01-01",) * 2, True),
+    (("2027-01-01",) * 2, False),
+    (("2026-12-31T23:59:59Z",) * 2, True),
+    (("2027-01-01T00:00:00Z",) * 2, False),
+    (("2026-01-01T00:00:00Z",) * 2, True),
+    (("2025-12-31T23:59:59Z",) * 2, False),
+    (("2025-12-31T20:00:00-05:00", "2026-01-01T02:00:00Z"), False),  # starts on a day written in 2025
+    (("2026-12-31T10:00:00Z", "2027-01-01T08:00:00+09:00"), False),  # ends on a day written in 2027
+    (("2026-12-31T10:00:00Z", "2027-01-01T01:00:00Z"), False),
+]
+# CMS349 "Has HIV Test Performed": effective.toInterval() starts before end of "Measurement Period"
+# (millisecond precision)
+HIV_TEST = [
+    ("2026-12-31T23:59:59-05:00", False),  # 2027-01-01T04:59:59Z: after the end
+    ("2027-01-01T00:00:00+09:00", True),   # 2026-12-31T15:00:00Z
+    ("2026-12-31", False),                 # the day of the period's end: maybe its last millisecond
+    ("2027-01-01", False),
+    ("2026-12-31T23:59:59.999Z", False),   # the end itself is not before it
+    ("2027-01-01T00:00:00Z", False),
+    ("2026-12", False),                    # the month of the period's end
+    ("2026", False),                       # the year of the period's end
+]
+# CMS165 "Essential Hypertension Diagnosis": prevalenceInterval() overlaps
+# Interval[start of "Measurement Period", start of "Measurement Period" + 6 months) (milliseconds)
+HYPERTENSION_ONSET = [
+    ("2026-07-01", False),
+    ("2026-06-30T23:00:00-05:00", False),  # 2026-07-01T04:00:00Z
+    ("2026-07-01T03:00:00+09:00", True),   # 2026-06-30T18:00:00Z
+    ("2026-06-30", False),                 # may be the window's last millisecond, or not
+    ("2026-07-01T00:00:00.000Z", False),
+    ("2026-06-30T23:59:59.999Z", True),
+    ("2026-07", False),
+]
+# CMS2 "Has Bipolar Disorder": prevalenceInterval() starts before day of start of QualifyingEncounter.period
+BIPOLAR_STATUS = [  # (clinical status, abatement) -> reference denominator-exclusion
+    (("remission", None), False),  # not active, no abatement: no prevalence interval
+    (("inactive", None), False),
+    (("resolved", "2026-06-18"), True),
+    (("active", None), True),
+    (("remission", "2026-09-01"), True),
+]
+
+
+def _resources(folder: str) -> list[dict]:
+    paths = sorted((CASES / folder).glob("*.json"))
+    return [json.loads(p.read_text()) for p in paths if not p.name.startswith("MeasureReport-")]
+
+
+def _one(resources: list[dict], rtype: str) -> dict:
+    (found,) = [r for r in resources if r["resourceType"] == rtype]
+    return found
+
+
+def _evaluate(engine, tmp_path, measure: str, resources: list[dict], population: str) -> bool:
+    """The patient's `population` when the case, as changed, is a practice (UTC) of its own."""
+    practice = f"v{len(list(tmp_path.glob('*.ndjson')))}"
+    add_practice(engine, practice, practice, "UTC")
+    path = tmp_path / f"{practice}.ndjson"
+    path.write_text("\n".join(json.dumps(r) for r in resources) + "\n")
+    run_job(engine, create_job(engine, practice, "cli", [(path, path.name)], False).id, workers=0)
+    patient = _one(resources, "Patient")["id"]
+    with engine.begin() as conn:
+        results = evaluate(conn, load_catalog().get(measure), PERIOD, practice)
+    return {r.patient_id: r.populations for r in results}[patient][population]
+
+
+@pytest.fixture
+def store(engine):
+    load_valuesets(engine, default_root() / "valuesets")
+    return engine
+
+
+def test_encounter_days_count_as_written(store, tmp_path):
+    got, want = [], []
+    for (start, end), verdict in ENCOUNTER_PERIOD:
+        case = copy.deepcopy(_resources(HIV))
+        _one(case, "Encounter")["period"] = {"start": start, "end": end}
+        got.append(((start, end), _evaluate(store, tmp_path, "CMS349", case, "initial-population")))
+        want.append(((start, end), verdict))
+    assert got == want
+
+
+def test_hiv_test_instants_against_the_end_of_the_period(store, tmp_path):
+    got, want = [], []
+    for effective, verdict in HIV_TEST:
+        case = copy.deepcopy(_resources(HIV))
+        _one(case, "Observation")["effectiveDateTime"] = effective
+        got.append((effective, _evaluate(store, tmp_path, "CMS349", case, "numerator")))
+        want.append((effective, verdict))
+    assert got == want
+
+
+def test_hypertension_onset_against_the_first_six_months(store, tmp_path):
+    got, want = [], []
+    for onset, verdict in HYPERTENSION_ONSET:
+        case = copy.deepcopy(_resources(HTN))
+        _one(case, "Condition")["onsetDateTime"] = onset
+        got.append((onset, _evaluate(store, tmp_path, "CMS165", case, "initial-population")))
+        want.append((onset, verdict))
+    assert got == want
+
+
+def test_bipolar_disorder_excludes_only_with_a_prevalence_interval(store, tmp_path):
+    got, want = [], []
+    for (status, abated), verdict in BIPOLAR_STATUS:
+        case = copy.deepcopy(_resources(BIPOLAR))
+        condition = _one(case, "Condition")
+        condition["clinicalStatus"] = {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": status}]}
+        condition.pop("abatementDateTime", None)
+        if abated:
+            condition["abatementDateTime"] = abated
+        got.append(((status, abated), _evaluate(store, tmp_path, "CMS2", case, "denominator-exclusion")))
+        want.append(((status, abated), verdict))
+    assert got == want

@@ -19,6 +19,16 @@ def _engine():
     return engine
 
 
+def _now():
+    """The instant the command reads "today" at, once: the clock given as `main(obj=clock)` (a
+    test's, through CliRunner.invoke(..., obj=clock)), else this instant in UTC."""
+    from datetime import datetime, timezone
+
+    ctx = click.get_current_context(silent=True)
+    clock = ctx.obj if ctx is not None else None
+    return clock() if callable(clock) else datetime.now(timezone.utc)
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)

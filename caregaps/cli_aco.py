@@ -15,28 +15,31 @@ def aco() -> None:
 
 @aco.command("rebuild")
 @click.option("--evaluate", "then_evaluate", is_flag=True, help="Then evaluate every measure for the ACO.")
-@click.option("--period-start")
+@click.option("--period-start", help="Default: the calendar year of today in the ACO's timezone.")
 @click.option("--period-end")
 @click.option("--as-of", help="The day the data is as of (default: today in the ACO's timezone).")
 def aco_rebuild(then_evaluate, period_start, period_end, as_of) -> None:
     """Match patients across practices and rebuild the ACO; with --evaluate, print the ACO rates."""
     from datetime import date
 
-    from caregaps.aco.evaluate import performance_rate, rebuild_and_evaluate
+    from caregaps.aco.evaluate import rebuild_and_evaluate
     from caregaps.aco.rollup import rebuild_aco
-    from caregaps.cli_measures import _catalog, _period
+    from caregaps.cli import _now
+    from caregaps.cli_measures import _catalog, _dates
+    from caregaps.fhir.measurereport import performance_rate
 
     engine = _engine()
     try:
         if not then_evaluate:
             _summary(rebuild_aco(engine))
             return
-        start, end = _period(period_start, period_end)
-        done = rebuild_and_evaluate(engine, start, end, date.fromisoformat(as_of) if as_of else None, _catalog())
+        start, end = _dates(period_start, period_end)
+        done = rebuild_and_evaluate(engine, start, end, date.fromisoformat(as_of) if as_of else None, _catalog(),
+                                    now=_now())
     except ValueError as exc:
         _fail(str(exc), errors.USAGE)
     _summary(done.rebuilt)
-    click.echo(f"period {start} to {end}")
+    click.echo(f"period {done.period[0]} to {done.period[1]}")
     click.echo(f"{'measure':<9}{'DEN':>7}{'NUM':>7}{'rate':>8}{'open':>7}  run")
     for measure_id, c in done.runs.items():
         rate = performance_rate(c)

@@ -10,17 +10,27 @@ from pathlib import Path
 import click
 
 from caregaps import errors
-from caregaps.cli import _engine, _fail, main
+from caregaps.cli import _engine, _fail, _now, main
 
 
-def _period(start: str | None, end: str | None) -> tuple[date, date]:
-    """The given period, or the current calendar year."""
-    year = date.today().year
+def _dates(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    """--period-start and --period-end as dates (None where not given)."""
     try:
-        first = date.fromisoformat(start) if start else date(year, 1, 1)
-        last = date.fromisoformat(end) if end else date(first.year, 12, 31)
+        return (date.fromisoformat(start) if start else None), (date.fromisoformat(end) if end else None)
     except ValueError as exc:
         _fail(f"period: {exc} (use YYYY-MM-DD)", errors.USAGE)
+
+
+def _period(engine, practice_ids: list[str], start: str | None, end: str | None, now) -> tuple[date, date]:
+    """The given period; without --period-start, the practices' default period (at `now`)."""
+    from caregaps.engine.runs import calendar_year, default_period
+
+    first, last = _dates(start, end)
+    try:
+        first = first or default_period(engine, *practice_ids, now=now)[0]
+    except LookupError as exc:
+        _fail(str(exc), errors.NOT_FOUND)
+    last = last or calendar_year(first)[1]
     if last < first:
         _fail(f"period end {last} is before its start {first}", errors.USAGE)
     return first, last
@@ -82,8 +92,8 @@ def evaluate(period_start, period_end, measure_ids, practice_ids, as_of) -> None
     from caregaps.practices import list_practices
     from caregaps.terminology import load_valuesets
 
-    start, end = _period(period_start, period_end)
-    engine = _engine()
+    now, engine = _now(), _engine()
+    _dates(period_start, period_end)  # a bad date fails before anything is loaded
     load_valuesets(engine, default_root() / "valuesets")
     chosen = _measures(_catalog(), measure_ids)
     known = [p.id for p in list_practices(engine)]
@@ -91,12 +101,16 @@ def evaluate(period_start, period_end, measure_ids, practice_ids, as_of) -> None
         if pid not in known:
             _fail(f"no practice {pid!r}; known: {', '.join(known) or 'none'}", errors.NOT_FOUND)
     as_of_day = date.fromisoformat(as_of) if as_of else None
-    click.echo(f"period {start} to {end}")
-    click.echo(f"{'practice':<16}{'measure':<9}{'IP':>7}{'DEN':>7}{'EXCL':>7}{'NUM':>7}{'rate':>8}"
-               f"{'open':>7}{'prosp':>7}  run")
+    shown = None
     for pid in practice_ids or known:
+        period = _period(engine, [pid], period_start, period_end, now)
+        if period != shown:  # practices in other timezones may be in another year around New Year
+            click.echo(f"period {period[0]} to {period[1]}")
+            click.echo(f"{'practice':<16}{'measure':<9}{'IP':>7}{'DEN':>7}{'EXCL':>7}{'NUM':>7}{'rate':>8}"
+                       f"{'open':>7}{'prosp':>7}  run")
+            shown = period
         for measure in chosen:
-            run = run_measure(engine, measure, pid, start, end, as_of_day)
+            run = run_measure(engine, measure, pid, *period, as_of_day, now=now)
             c = run.counts
             eligible = c["denominator"] - c["denominator-exclusion"] - c["denominator-exception"]
             rate = f"{c['numerator'] / eligible:.1%}" if eligible else "n/a"
@@ -116,9 +130,9 @@ def explain(practice_id, patient_id, measure_id, period_start, period_end) -> No
     from caregaps.engine.explain import explain as explain_lines
     from caregaps.engine.results import latest_result
 
-    start, end = _period(period_start, period_end)
     measure = _measures(_catalog(), (measure_id,))[0]
     engine = _engine()
+    start, end = _period(engine, [practice_id], period_start, period_end, _now())
     try:
         found = latest_result(engine, measure, practice_id, patient_id, start, end)
     except LookupError as exc:
@@ -138,10 +152,12 @@ def report(measure_id, practice_id, fmt, period_start, period_end) -> None:
     """Print the latest runs of a measure as a FHIR summary MeasureReport or a CSV of patients."""
     from caregaps.engine.results import latest_runs, run_rows
     from caregaps.fhir.measurereport import summary_report
+    from caregaps.practices import list_practices
 
-    start, end = _period(period_start, period_end)
     measure = _measures(_catalog(), (measure_id,))[0]
     engine = _engine()
+    practices = [practice_id] if practice_id else [p.id for p in list_practices(engine)]
+    start, end = _period(engine, practices, period_start, period_end, _now())
     runs = latest_runs(engine, measure.id, start, end, practice_id)
     if not runs:
         _fail(f"no run of {measure.id} for {start}..{end}; run `caregaps evaluate --measure {measure.id}` first",
@@ -159,12 +175,13 @@ def report(measure_id, practice_id, fmt, period_start, period_end) -> None:
 @main.command()
 @click.option("--practice", "practice_ids", multiple=True, help="A practice id (default: all).")
 @click.option("--model", "model_id", help="A risk model id (default: the only one in measures/risk/).")
-@click.option("--as-of", help="The day the data is as of (default: today).")
+@click.option("--as-of", help="The day the data is as of (default: today in the practice's timezone).")
 @click.option("--show", default=10, show_default=True, help="How many of the highest-risk patients to list.")
 def risk(practice_ids, model_id, as_of, show) -> None:
     """Score patients with the risk model and CMS-HCC V28, store the scores, list the highest."""
     from caregaps.engine.catalog import default_root
     from caregaps.engine.risk_runs import score_practice
+    from caregaps.engine.runs import practice_today
     from caregaps.practices import list_practices
     from caregaps.terminology import load_valuesets
 
@@ -178,9 +195,9 @@ def risk(practice_ids, model_id, as_of, show) -> None:
     for pid in practice_ids:
         if pid not in known:
             _fail(f"no practice {pid!r}; known: {', '.join(known) or 'none'}", errors.NOT_FOUND)
-    day = date.fromisoformat(as_of) if as_of else date.today()
+    day, now = (date.fromisoformat(as_of) if as_of else None), _now()
     for pid in practice_ids or known:
-        scored = score_practice(engine, model, pid, day)
+        scored = score_practice(engine, model, pid, day or practice_today(engine, pid, now))
         tiers = {t: sum(r.tier == t for r, _ in scored) for t in ("high", "rising", "low")}
         click.echo(f"{pid}: {len(scored)} patients, {tiers['high']} high, {tiers['rising']} rising, {tiers['low']} low")
         for r, hcc in scored[:show]:
@@ -208,3 +225,6 @@ def user_add(email, name, role, practice_ids, password) -> None:
     except ValueError as exc:
         _fail(str(exc), errors.USAGE)
     click.echo(f"added {added.email} ({added.role}) to {', '.join(practice_ids) or 'no practice'}")
+
+
+from caregaps import cli_sql  # noqa: E402,F401  (registers measures sql)

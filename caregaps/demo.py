@@ -82,7 +82,8 @@ def evaluate_all(engine: Engine, practice_ids: list[str], echo: Callable[[str], 
 
 def evaluate_aco(engine: Engine, catalog, echo: Callable[[str], None] = print) -> None:
     """Roll the practices up into the ACO (each person once, with all their data) and print its rates."""
-    from caregaps.aco.evaluate import performance_rate, refresh_aco
+    from caregaps.aco.evaluate import refresh_aco
+    from caregaps.fhir.measurereport import performance_rate
 
     aco = refresh_aco(engine, catalog)
     b = aco.rebuilt

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from caregaps.engine.catalog import Catalog, default_root, load_catalog
 from caregaps.engine.risk_runs import score_practice
-from caregaps.engine.runs import practice_timezone, run_measure
+from caregaps.engine.runs import calendar_year, practice_today, run_measure
 from caregaps.models import MeasureRun
 from caregaps.terminology import load_valuesets
 from caregaps.worklist.sync import refresh_worklist
@@ -29,22 +29,18 @@ class Refreshed:
     worklist: dict[str, int] = field(default_factory=dict)
 
 
-def practice_today(engine: Engine, practice_id: str) -> date:
-    """Today in the practice's timezone; LookupError for an unknown practice."""
-    with engine.connect() as conn:
-        return datetime.now(practice_timezone(conn, practice_id)).date()
-
-
 def prepare(engine: Engine) -> Catalog:
     """Load the value sets and the measure catalog (once per pass over several practices)."""
     load_valuesets(engine, default_root() / "valuesets")
     return load_catalog()
 
 
-def refresh_practice(engine: Engine, catalog: Catalog, practice_id: str, today: date | None = None) -> Refreshed:
-    """Evaluate the practice's measures over the calendar year of `today`, score risk, refresh its worklist."""
-    today = today or practice_today(engine, practice_id)
-    start, end = date(today.year, 1, 1), date(today.year, 12, 31)
+def refresh_practice(engine: Engine, catalog: Catalog, practice_id: str, today: date | None = None,
+                     now: datetime | None = None) -> Refreshed:
+    """Evaluate the practice's measures over the calendar year of `today` (default: the practice's
+    today at `now`), score risk, refresh its worklist."""
+    today = today or practice_today(engine, practice_id, now)
+    start, end = calendar_year(today)
     done = Refreshed(practice_id, (start, end), today)
     for measure in catalog.measures.values():
         done.runs[measure.id] = run_measure(engine, measure, practice_id, start, end, as_of=today).counts

@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 from caregaps.aco import ACO_ID
 from caregaps.aco.rollup import Rebuilt, rebuild_aco
 from caregaps.engine.catalog import Catalog
-from caregaps.fhir.measurereport import performance_rate  # noqa: F401  (re-exported for the CLI)
+from caregaps.engine.runs import calendar_year, practice_today, run_measure
+from caregaps.pipeline import prepare
 
 
 @dataclass
@@ -27,15 +28,20 @@ class AcoEvaluation:
     run_ids: dict[str, int] = field(default_factory=dict)  # measure -> measure_run.id
 
 
-def rebuild_and_evaluate(engine: Engine, start: date, end: date, as_of: date | None = None,
-                         catalog: Catalog | None = None, measure_ids: list[str] | None = None) -> AcoEvaluation:
-    """Rebuild the ACO from its members' data and evaluate the measures (default: all) for the period."""
-    from caregaps.engine.runs import run_measure
-    from caregaps.pipeline import prepare
+def rebuild_and_evaluate(engine: Engine, start: date | None = None, end: date | None = None,
+                         as_of: date | None = None, catalog: Catalog | None = None,
+                         measure_ids: list[str] | None = None, now: datetime | None = None) -> AcoEvaluation:
+    """Rebuild the ACO from its members' data and evaluate the measures (default: all) for the period.
 
+    The period defaults to the calendar year of the ACO's today at `now`, and the data is as of
+    that day: both read after the rebuild, which sets the ACO's timezone (its members' most common).
+    """
     catalog = catalog or prepare(engine)
     rebuilt = rebuild_aco(engine)
-    as_of = as_of or aco_today(engine)
+    today = practice_today(engine, ACO_ID, now)
+    as_of = as_of or today
+    start = start or calendar_year(today)[0]
+    end = end or calendar_year(start)[1]
     done = AcoEvaluation(rebuilt, (start, end), as_of)
     for measure in catalog.measures.values():
         if measure_ids and measure.id not in measure_ids:
@@ -45,19 +51,8 @@ def rebuild_and_evaluate(engine: Engine, start: date, end: date, as_of: date | N
     return done
 
 
-def refresh_aco(engine: Engine, catalog: Catalog | None = None, today: date | None = None) -> AcoEvaluation:
-    """Rebuild and evaluate the ACO for the calendar year of today (the ACO's timezone)."""
-    today = today or aco_today(engine)
-    return rebuild_and_evaluate(engine, date(today.year, 1, 1), date(today.year, 12, 31), today, catalog)
-
-
-def aco_today(engine: Engine) -> date:
-    """Today in the ACO's timezone (the members' most common one; UTC before the first rebuild)."""
-    from zoneinfo import ZoneInfo
-
-    from caregaps.pipeline import practice_today
-
-    try:
-        return practice_today(engine, ACO_ID)
-    except LookupError:
-        return datetime.now(ZoneInfo("UTC")).date()
+def refresh_aco(engine: Engine, catalog: Catalog | None = None, today: date | None = None,
+                now: datetime | None = None) -> AcoEvaluation:
+    """Rebuild and evaluate the ACO for the calendar year of `today` (default: the ACO's today at `now`)."""
+    start, end = calendar_year(today) if today else (None, None)
+    return rebuild_and_evaluate(engine, start, end, today, catalog, now=now)

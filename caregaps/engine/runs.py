@@ -8,7 +8,7 @@ it reopened; `gap_event` keeps each change.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
@@ -20,8 +20,8 @@ from caregaps.engine.period import Period
 from caregaps.ingest.bulk import insert_rows
 from caregaps.models import CareGap, GapEvent, MeasureResult, MeasureRun, Practice, utcnow
 
-RUN, RESULT, GAP, EVENT = (MeasureRun.__table__, MeasureResult.__table__, CareGap.__table__,
-                           GapEvent.__table__)
+RUN, RESULT, GAP, EVENT, PRACTICE = (MeasureRun.__table__, MeasureResult.__table__, CareGap.__table__,
+                                     GapEvent.__table__, Practice.__table__)
 RESULT_COLUMNS = ("run_id", "patient_id", "initial_population", "denominator", "denominator_exclusion",
                   "denominator_exception", "numerator", "numerator_exclusion", "gap_status",
                   "likely_data_gap", "evidence")
@@ -29,7 +29,7 @@ RESULT_COLUMNS = ("run_id", "patient_id", "initial_population", "denominator", "
 
 def practice_timezone(conn: Connection, practice_id: str) -> ZoneInfo:
     """The practice's timezone; a LookupError for an unknown practice."""
-    tz = conn.execute(select(Practice.__table__.c.timezone).where(Practice.__table__.c.id == practice_id)).scalar()
+    tz = conn.execute(select(PRACTICE.c.timezone).where(PRACTICE.c.id == practice_id)).scalar()
     if tz is None:
         raise LookupError(f"no practice {practice_id!r}; add it with `caregaps practice add`")
     return ZoneInfo(tz)
@@ -40,16 +40,57 @@ def practice_period(conn: Connection, practice_id: str, start: date, end: date) 
     return Period(start, end, practice_timezone(conn, practice_id))
 
 
-def today_in(period: Period) -> date:
-    return datetime.now(period.tz).date()
+def system_clock() -> datetime:
+    """This instant (aware, UTC): the clock of every command and of the app unless one is given."""
+    return datetime.now(timezone.utc)
+
+
+def local_today(tz: tzinfo, now: datetime | None = None) -> date:
+    """The calendar day at `tz` at the instant `now` (aware, or naive UTC as the store keeps
+    instants; default: this instant). Never the server's own date: at 23:30 on Dec 31 in Chicago
+    it is already Jan 1 in UTC."""
+    now = now or system_clock()
+    return (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(tz).date()
+
+
+def practice_today(engine: Engine, practice_id: str, now: datetime | None = None) -> date:
+    """Today at the practice, in its timezone; a LookupError for an unknown practice."""
+    with engine.connect() as conn:
+        return local_today(practice_timezone(conn, practice_id), now)
+
+
+def calendar_year(day: date) -> tuple[date, date]:
+    """The measurement period `day` falls in: its calendar year."""
+    return date(day.year, 1, 1), date(day.year, 12, 31)
+
+
+def default_period(engine: Engine, *practice_ids: str, now: datetime | None = None) -> tuple[date, date]:
+    """The measurement period when none is asked for: the calendar year of today at the practice.
+
+    Over several practices (a dashboard, a report of them all) it is the year of the earliest of
+    their todays: the year that has not yet ended for one of them, so that around New Year no
+    practice is shown a year it has not begun. With no practice, the year of today in UTC.
+    A LookupError for an unknown practice. Callers that also need the day itself (the as-of day
+    of a run) take `practice_today` and `calendar_year`, reading the clock once.
+    """
+    zones: dict[str, str] = {}
+    if practice_ids:
+        with engine.connect() as conn:
+            zones = dict(conn.execute(select(PRACTICE.c.id, PRACTICE.c.timezone)
+                                      .where(PRACTICE.c.id.in_(set(practice_ids)))).all())
+    if unknown := sorted(set(practice_ids) - set(zones)):
+        raise LookupError(f"no practice {', '.join(map(repr, unknown))}; add it with `caregaps practice add`")
+    days = [local_today(ZoneInfo(tz), now) for tz in set(zones.values())] or [local_today(timezone.utc, now)]
+    return calendar_year(min(days))
 
 
 def run_measure(engine: Engine, measure: Measure, practice_id: str, start: date, end: date,
-                as_of: date | None = None) -> MeasureRun:
-    """Evaluate `measure` for the practice and period, store the run and update its care gaps."""
+                as_of: date | None = None, now: datetime | None = None) -> MeasureRun:
+    """Evaluate `measure` for the practice and period, store the run and update its care gaps.
+    The data is as of `as_of`, by default the practice's today at `now`."""
     with engine.begin() as conn:
         period = practice_period(conn, practice_id, start, end)
-        as_of = as_of or today_in(period)
+        as_of = as_of or local_today(period.tz, now)
         run_id = conn.execute(insert(RUN).values(
             measure_id=measure.id, measure_version=measure.version, practice_id=practice_id,
             period_start=start, period_end=end, as_of=as_of, started_at=utcnow(), counts={})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import anyio
 
@@ -11,6 +13,7 @@ from fastapi.responses import Response
 
 from caregaps.config import Settings, get_settings
 from caregaps.db import make_engine, migrate
+from caregaps.engine.runs import system_clock
 from caregaps.fhir.outcome import error
 from caregaps.ingest.runner import JobRunner
 from caregaps.web import (api, dashboard_api, delivery_api, fhir_ingest, fhir_measures, pages, pages_app,
@@ -21,7 +24,8 @@ from caregaps.web.limits import BodyLimit
 from caregaps.web.sessions import Throttle, secret_key
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = system_clock) -> FastAPI:
+    """The app; `clock` gives the instant that "today" (the default period, the as-of day) is read at."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -43,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="caregaps", version="0.1.0", lifespan=lifespan,
                   description="Care gaps over FHIR R4: ingest, data quality, measures, worklists.")
+    app.state.clock = clock
     for module in (fhir_ingest, fhir_measures, api, worklist_api, pages, pages_app, delivery_api, pages_delivery,
                    dashboard_api, pages_dashboard, aco_api, pages_aco, users_api):
         app.include_router(module.router)

@@ -8,7 +8,7 @@ quality leads, who also set targets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from caregaps.aco import ACO_ID
 from caregaps.dashboard import exports, queries
 from caregaps.dashboard.targets import measure_targets, set_target
-from caregaps.web.deps import EngineDep, SettingsDep, Viewer, ViewerDep
+from caregaps.engine.runs import calendar_year, default_period
+from caregaps.web.deps import EngineDep, NowDep, SettingsDep, Viewer, ViewerDep
 
 router = APIRouter(prefix="/api/dashboard", tags=["Dashboard"])
 LEADS = ("admin", "quality-lead")
@@ -35,21 +36,23 @@ class Scope:
     end: date
 
 
-def scope_of(viewer: Viewer, period_start: date | None, period_end: date | None, practice: str | None = None) -> Scope:
-    """What a viewer sees: their practices (or the one asked for), the ACO for leads, the period."""
-    start = period_start or date(date.today().year, 1, 1)
-    end = period_end or date(start.year, 12, 31)
+def scope_of(engine, viewer: Viewer, now: datetime, period_start: date | None, period_end: date | None,
+             practice: str | None = None) -> Scope:
+    """What a viewer sees: their practices (or the one asked for), the ACO for leads, the period
+    (by default `default_period` of the member practices in view; for the ACO, of all theirs)."""
+    with_aco = viewer.role in LEADS
+    members = practices = [p for p in viewer.practices if p != ACO_ID]
+    if practice is not None:
+        if practice != ACO_ID or not with_aco:
+            if practice not in members:
+                raise HTTPException(404, f"no practice {practice!r} among yours")
+            members = [practice]
+        practices = [practice]
+    start = period_start or default_period(engine, *members, now=now)[0]
+    end = period_end or calendar_year(start)[1]
     if end < start:
         raise HTTPException(400, f"periodEnd {end} is before periodStart {start}")
-    with_aco = viewer.role in LEADS
-    practices = [p for p in viewer.practices if p != ACO_ID]
-    if practice is not None:
-        if practice == ACO_ID and with_aco:
-            return Scope([ACO_ID], True, start, end)
-        if practice not in practices:
-            raise HTTPException(404, f"no practice {practice!r} among yours")
-        practices = [practice]
-    return Scope(practices, with_aco and practice is None, start, end)
+    return Scope(practices, with_aco and practice in (None, ACO_ID), start, end)
 
 
 def measure_of(request: Request, engine, measure_id: str):
@@ -62,21 +65,21 @@ def measure_of(request: Request, engine, measure_id: str):
 
 
 @router.get("", summary="Rates of every measure for the ACO and each practice, with targets and gaps to close")
-def dashboard(request: Request, viewer: ViewerDep, engine: EngineDep, periodStart: date | None = None,
+def dashboard(request: Request, viewer: ViewerDep, engine: EngineDep, now: NowDep, periodStart: date | None = None,
               periodEnd: date | None = None) -> dict:
     from caregaps.web.fhir_measures import catalog_of
 
-    s = scope_of(viewer, periodStart, periodEnd)
+    s = scope_of(engine, viewer, now, periodStart, periodEnd)
     rows = queries.overview(engine, catalog_of(request, engine), s.practices, s.start, s.end,
                             measure_targets(engine), s.with_aco)
     return {"period": {"start": s.start.isoformat(), "end": s.end.isoformat()}, "measures": rows}
 
 
 @router.get("/{measure_id}", summary="One measure by practice, clinician, age band, sex, race, ethnicity or payer")
-def measure_detail(measure_id: str, request: Request, viewer: ViewerDep, engine: EngineDep, by: str = "practice",
-                   periodStart: date | None = None, periodEnd: date | None = None) -> dict:
+def measure_detail(measure_id: str, request: Request, viewer: ViewerDep, engine: EngineDep, now: NowDep,
+                   by: str = "practice", periodStart: date | None = None, periodEnd: date | None = None) -> dict:
     measure = measure_of(request, engine, measure_id)
-    s = scope_of(viewer, periodStart, periodEnd)
+    s = scope_of(engine, viewer, now, periodStart, periodEnd)
     target = measure_targets(engine).get(measure.id)
     try:
         rows = queries.breakdown(engine, measure, s.practices, s.start, s.end, by, target)
@@ -89,13 +92,14 @@ def measure_detail(measure_id: str, request: Request, viewer: ViewerDep, engine:
 
 
 @router.get("/{measure_id}/patients", summary="The patients behind a number (format=csv for CSV)")
-def patients(measure_id: str, request: Request, viewer: ViewerDep, engine: EngineDep, population: str = "denominator",
-             by: str | None = None, group: str | None = None, practice: str | None = None,
-             periodStart: date | None = None, periodEnd: date | None = None, format: str = "json"):
+def patients(measure_id: str, request: Request, viewer: ViewerDep, engine: EngineDep, now: NowDep,
+             population: str = "denominator", by: str | None = None, group: str | None = None,
+             practice: str | None = None, periodStart: date | None = None, periodEnd: date | None = None,
+             format: str = "json"):
     from caregaps.web.worklist_api import audit
 
     measure = measure_of(request, engine, measure_id)
-    s = scope_of(viewer, periodStart, periodEnd, practice)
+    s = scope_of(engine, viewer, now, periodStart, periodEnd, practice)
     try:
         found = queries.patients_behind(engine, measure, s.practices, s.start, s.end, population, by, group)
     except ValueError as exc:
@@ -123,21 +127,21 @@ def put_target(measure_id: str, body: TargetChange, request: Request, viewer: Vi
 
 
 @router.get("/export/qpp", summary="QPP submission JSON of the APP Plus eCQMs for the ACO or one practice")
-def export_qpp(request: Request, viewer: ViewerDep, engine: EngineDep, settings: SettingsDep,
+def export_qpp(request: Request, viewer: ViewerDep, engine: EngineDep, now: NowDep, settings: SettingsDep,
                practice: str = ACO_ID, periodStart: date | None = None, periodEnd: date | None = None) -> dict:
     from caregaps.web.fhir_measures import catalog_of
 
-    s = scope_of(viewer, periodStart, periodEnd, practice)
+    s = scope_of(engine, viewer, now, periodStart, periodEnd, practice)
     entity = ("apmEntity", settings.aco_entity_id) if practice == ACO_ID else ("group", practice)
     return exports.qpp_submission(engine, catalog_of(request, engine), s.practices[0], s.start, s.end, *entity)
 
 
 @router.get("/export/measurereport/{measure_id}", summary="FHIR MeasureReport (summary or subject-list)")
-def export_measurereport(measure_id: str, request: Request, viewer: ViewerDep, engine: EngineDep,
+def export_measurereport(measure_id: str, request: Request, viewer: ViewerDep, engine: EngineDep, now: NowDep,
                          practice: str = ACO_ID, type: str = "summary", periodStart: date | None = None,
                          periodEnd: date | None = None) -> Response:
     measure = measure_of(request, engine, measure_id)
-    s = scope_of(viewer, periodStart, periodEnd, practice)
+    s = scope_of(engine, viewer, now, periodStart, periodEnd, practice)
     if type not in ("summary", "subject-list"):
         raise HTTPException(400, f"type: summary or subject-list, got {type!r}")
     build = exports.summary if type == "summary" else exports.subject_list

@@ -4,6 +4,7 @@ the turn of a worklist or patient read."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -33,6 +34,12 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+async def get_now(request: Request) -> datetime:
+    """This instant by the app's clock (`create_app(clock=...)`), read once per request so that the
+    default period and the as-of day of one answer agree."""
+    return request.app.state.clock()
+
+
 def token_practice(request: Request, engine: Annotated[Engine, Depends(get_engine)]) -> Practice:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -57,6 +64,7 @@ async def page_turn(request: Request):
 PageTurn = Depends(page_turn, scope="function")  # released when the page is built, before it is sent
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+NowDep = Annotated[datetime, Depends(get_now)]
 PracticeDep = Annotated[Practice, Depends(token_practice)]
 
 

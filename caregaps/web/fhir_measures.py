@@ -6,7 +6,7 @@ Every call is scoped to one practice: a bearer token's own, or for a signed-in u
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -18,13 +18,13 @@ from sqlalchemy import select
 from caregaps.engine.catalog import Catalog, Measure, default_root, load_catalog
 from caregaps.engine.gaps import POPULATION_KEYS
 from caregaps.engine.results import latest_runs, populations_of, run_results
-from caregaps.engine.runs import run_measure
+from caregaps.engine.runs import calendar_year, default_period, run_measure
 from caregaps.fhir.caregaps import MeasureGap, gaps_bundle
 from caregaps.fhir.measurereport import individual_report, measure_resource, subject_list_report, summary_report
 from caregaps.fhir.outcome import error
 from caregaps.models import Patient
 from caregaps.terminology import load_valuesets
-from caregaps.web.deps import EngineDep, ScopedPracticeDep
+from caregaps.web.deps import EngineDep, NowDep, ScopedPracticeDep
 from caregaps.web.fhir_ingest import FHIR_JSON, fhir_response
 
 router = APIRouter(prefix="/fhir", tags=["FHIR measures"])
@@ -57,10 +57,11 @@ def _measure(catalog: Catalog, measure_id: str) -> Measure:
         raise FhirError(404, str(exc.args[0]), "not-found") from None
 
 
-def _period(start: str | None, end: str | None) -> tuple[date, date]:
+def _period(engine, practice_id: str, now: datetime, start: str | None, end: str | None) -> tuple[date, date]:
+    """The period asked for; without periodStart, the practice's default period."""
     try:
-        first = date.fromisoformat(start[:10]) if start else date(date.today().year, 1, 1)
-        last = date.fromisoformat(end[:10]) if end else date(first.year, 12, 31)
+        first = date.fromisoformat(start[:10]) if start else default_period(engine, practice_id, now=now)[0]
+        last = date.fromisoformat(end[:10]) if end else calendar_year(first)[1]
     except ValueError:
         raise FhirError(400, f"periodStart/periodEnd must be dates (YYYY-MM-DD), got {start!r}, {end!r}") from None
     if last < first:
@@ -88,14 +89,14 @@ def search_measures(request: Request, practice: ScopedPracticeDep, engine: Engin
 
 
 @router.get("/Measure/$care-gaps", summary="DEQM gaps in care: one document Bundle per patient")
-def care_gaps(request: Request, practice: ScopedPracticeDep, engine: EngineDep,
+def care_gaps(request: Request, practice: ScopedPracticeDep, engine: EngineDep, now: NowDep,
               periodStart: str | None = None, periodEnd: str | None = None,
               status: Annotated[list[str] | None, Query()] = None, subject: str | None = None,
               organization: str | None = None, practitioner: str | None = None,
               measureId: Annotated[list[str] | None, Query()] = None):
     try:
         catalog = catalog_of(request, engine)
-        start, end = _period(periodStart, periodEnd)
+        start, end = _period(engine, practice.id, now, periodStart, periodEnd)
         wanted = set(status or ["open-gap", "prospective-gap"])
         if bad := wanted - set(GAP_STATUSES):
             raise FhirError(400, f"unknown status {sorted(bad)}; one of {', '.join(GAP_STATUSES)}")
@@ -103,7 +104,7 @@ def care_gaps(request: Request, practice: ScopedPracticeDep, engine: EngineDep,
             raise FhirError(403, f"organization {organization} is not this token's practice ({practice.id})", "forbidden")
         measures = [_measure(catalog, m) for m in measureId] if measureId else list(catalog.measures.values())
         patients = _scope(engine, practice.id, _patient_id(subject), practitioner)
-        per_patient = _gaps_by_patient(engine, measures, practice.id, start, end, patients, wanted)
+        per_patient = _gaps_by_patient(engine, measures, practice.id, (start, end), patients, wanted, now)
     except FhirError as exc:
         return problem(exc)
     returns = [{"name": "return", "resource": gaps_bundle(pid, practice.name, items, start, end).model_dump(
@@ -128,12 +129,12 @@ def _scope(engine, practice_id: str, patient_id: str | None, practitioner: str |
     return found
 
 
-def _gaps_by_patient(engine, measures: list[Measure], practice_id: str, start: date, end: date,
-                     patients: set[str] | None, wanted: set[str]) -> dict[str, list[MeasureGap]]:
+def _gaps_by_patient(engine, measures: list[Measure], practice_id: str, period: tuple[date, date],
+                     patients: set[str] | None, wanted: set[str], now: datetime) -> dict[str, list[MeasureGap]]:
     out: dict[str, list[MeasureGap]] = {}
     for measure in measures:
-        runs = latest_runs(engine, measure.id, start, end, practice_id) or [
-            run_measure(engine, measure, practice_id, start, end)]
+        runs = latest_runs(engine, measure.id, *period, practice_id) or [
+            run_measure(engine, measure, practice_id, *period, now=now)]
         for row in run_results(engine, runs[0].id):
             if (patients is None or row.patient_id in patients) and row.gap_status in wanted:
                 out.setdefault(row.patient_id, []).append(
@@ -152,18 +153,18 @@ def read_measure(measure_id: str, request: Request, practice: ScopedPracticeDep,
 @router.api_route("/Measure/{measure_id}/$evaluate-measure", methods=["GET", "POST"],
                   summary="Evaluate a measure for this practice (reportType subject, subject-list or population)")
 def evaluate_measure(measure_id: str, request: Request, practice: ScopedPracticeDep, engine: EngineDep,
-                     periodStart: str | None = None, periodEnd: str | None = None,
+                     now: NowDep, periodStart: str | None = None, periodEnd: str | None = None,
                      reportType: str | None = None, subject: str | None = None):
     try:
         measure = _measure(catalog_of(request, engine), measure_id)
-        start, end = _period(periodStart, periodEnd)
+        start, end = _period(engine, practice.id, now, periodStart, periodEnd)
         patient_id = _patient_id(subject)
         kind = reportType or ("subject" if patient_id else "population")
         if kind not in ("subject", "subject-list", "population"):
             raise FhirError(400, f"reportType must be subject, subject-list or population, got {kind!r}")
         if kind == "subject" and not patient_id:
             raise FhirError(400, "reportType=subject needs subject=Patient/<id>")
-        run = run_measure(engine, measure, practice.id, start, end)
+        run = run_measure(engine, measure, practice.id, start, end, now=now)
         rows = run_results(engine, run.id)
         if kind == "population":
             return fhir_response(summary_report(measure, [run], start, end))

@@ -15,7 +15,7 @@ from caregaps.dashboard import queries
 from caregaps.dashboard.charts import trend_svg
 from caregaps.dashboard.targets import measure_targets, set_target
 from caregaps.web.dashboard_api import LEADS, measure_of, scope_of
-from caregaps.web.deps import EngineDep, Viewer
+from caregaps.web.deps import EngineDep, NowDep, Viewer
 from caregaps.web.fhir_measures import catalog_of
 from caregaps.web.pages import templates
 from caregaps.web.pages_app import _context, _form
@@ -37,9 +37,9 @@ def _period(periodStart: str, periodEnd: str) -> tuple[date | None, date | None]
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard_page(request: Request, engine: EngineDep, periodStart: str = "", periodEnd: str = ""):
+def dashboard_page(request: Request, engine: EngineDep, now: NowDep, periodStart: str = "", periodEnd: str = ""):
     ctx = _context(request, engine)
-    s = scope_of(_viewer(ctx), *_period(periodStart, periodEnd))
+    s = scope_of(engine, _viewer(ctx), now, *_period(periodStart, periodEnd))
     rows = queries.overview(engine, catalog_of(request, engine), s.practices, s.start, s.end,
                             measure_targets(engine), s.with_aco)
     for m in rows:
@@ -52,11 +52,11 @@ def dashboard_page(request: Request, engine: EngineDep, periodStart: str = "", p
 
 
 @router.get("/dashboard/{measure_id}", response_class=HTMLResponse)
-def measure_page(measure_id: str, request: Request, engine: EngineDep, by: str = "practice", periodStart: str = "",
-                 periodEnd: str = "", error: str = ""):
+def measure_page(measure_id: str, request: Request, engine: EngineDep, now: NowDep, by: str = "practice",
+                 periodStart: str = "", periodEnd: str = "", error: str = ""):
     ctx = _context(request, engine)
     measure = measure_of(request, engine, measure_id)
-    s = scope_of(_viewer(ctx), *_period(periodStart, periodEnd))
+    s = scope_of(engine, _viewer(ctx), now, *_period(periodStart, periodEnd))
     target = measure_targets(engine).get(measure.id)
     try:
         rows = queries.breakdown(engine, measure, s.practices, s.start, s.end, by, target)
@@ -72,13 +72,13 @@ def measure_page(measure_id: str, request: Request, engine: EngineDep, by: str =
 
 
 @router.get("/dashboard/{measure_id}/patients", response_class=HTMLResponse)
-def patients_page(measure_id: str, request: Request, engine: EngineDep, population: str = "denominator",
+def patients_page(measure_id: str, request: Request, engine: EngineDep, now: NowDep, population: str = "denominator",
                   by: str = "", group: str = "", practice: str = "", periodStart: str = "", periodEnd: str = ""):
     from caregaps.web.worklist_api import audit
 
     ctx = _context(request, engine)
     measure = measure_of(request, engine, measure_id)
-    s = scope_of(_viewer(ctx), *_period(periodStart, periodEnd), practice or None)
+    s = scope_of(engine, _viewer(ctx), now, *_period(periodStart, periodEnd), practice or None)
     try:
         found = queries.patients_behind(engine, measure, s.practices, s.start, s.end, population, by or None,
                                         group or None)

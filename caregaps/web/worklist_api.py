@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel
 
+from caregaps.engine.runs import calendar_year, practice_today
 from caregaps.models import AuditLog, utcnow
 from caregaps.worklist.changes import Change, ChangeError, apply_change
 from caregaps.worklist.queries import Filters, get_item, list_items
 from caregaps.worklist.sync import refresh_worklist
-from caregaps.web.deps import EngineDep, PageTurn, ViewerDep
+from caregaps.web.deps import EngineDep, NowDep, PageTurn, ViewerDep
 
 router = APIRouter(prefix="/api/worklist", tags=["Worklist"])
 
@@ -107,9 +108,12 @@ def assign(body: BulkAssign, viewer: ViewerDep, engine: EngineDep) -> dict:
 
 
 @router.post("/refresh", summary="Rebuild the worklists from the latest care gaps and risk scores")
-def refresh(viewer: ViewerDep, engine: EngineDep, periodStart: date | None = None,
+def refresh(viewer: ViewerDep, engine: EngineDep, now: NowDep, periodStart: date | None = None,
             periodEnd: date | None = None) -> dict:
-    today = date.today()
-    start = periodStart or date(today.year, 1, 1)
-    end = periodEnd or date(start.year, 12, 31)
-    return {pid: refresh_worklist(engine, pid, start, end, today) for pid in viewer.practices}
+    """Each practice's worklist as of its today, for the period asked for or else its default period."""
+    done = {}
+    for pid in viewer.practices:
+        today = practice_today(engine, pid, now)
+        start = periodStart or calendar_year(today)[0]
+        done[pid] = refresh_worklist(engine, pid, start, periodEnd or calendar_year(start)[1], today)
+    return done

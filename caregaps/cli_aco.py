@@ -26,7 +26,8 @@ def aco_rebuild(then_evaluate, period_start, period_end, as_of) -> None:
     from caregaps.aco.rollup import rebuild_aco
     from caregaps.cli import _now
     from caregaps.cli_measures import _catalog, _dates
-    from caregaps.fhir.measurereport import performance_rate
+    from caregaps.engine.codes import GapStatus, Population
+    from caregaps.engine.gaps import performance_rate
 
     engine = _engine()
     try:
@@ -43,8 +44,9 @@ def aco_rebuild(then_evaluate, period_start, period_end, as_of) -> None:
     click.echo(f"{'measure':<9}{'DEN':>7}{'NUM':>7}{'rate':>8}{'open':>7}  run")
     for measure_id, c in done.runs.items():
         rate = performance_rate(c)
-        click.echo(f"{measure_id:<9}{c['denominator']:>7}{c['numerator']:>7}"
-                   f"{f'{rate:.1%}' if rate is not None else 'n/a':>8}{c.get('open-gap', 0):>7}  {done.run_ids[measure_id]}")
+        click.echo(f"{measure_id:<9}{c[Population.DENOMINATOR]:>7}{c[Population.NUMERATOR]:>7}"
+                   f"{f'{rate:.1%}' if rate is not None else 'n/a':>8}{c.get(GapStatus.OPEN, 0):>7}"
+                   f"  {done.run_ids[measure_id]}")
 
 
 def _summary(rebuilt) -> None:

@@ -11,6 +11,8 @@ import click
 
 from caregaps import errors
 from caregaps.cli import _engine, _fail, _now, main
+from caregaps.engine.codes import GapStatus, Population
+from caregaps.engine.gaps import eligible, performance_rate
 
 
 def _dates(start: str | None, end: str | None) -> tuple[date | None, date | None]:
@@ -110,13 +112,16 @@ def evaluate(period_start, period_end, measure_ids, practice_ids, as_of) -> None
                        f"{'open':>7}{'prosp':>7}  run")
             shown = period
         for measure in chosen:
-            run = run_measure(engine, measure, pid, *period, as_of_day, now=now)
-            c = run.counts
-            eligible = c["denominator"] - c["denominator-exclusion"] - c["denominator-exception"]
-            rate = f"{c['numerator'] / eligible:.1%}" if eligible else "n/a"
-            click.echo(f"{pid:<16}{measure.id:<9}{c['initial-population']:>7}{c['denominator']:>7}"
-                       f"{c['denominator-exclusion'] + c['denominator-exception']:>7}{c['numerator']:>7}{rate:>8}"
-                       f"{c.get('open-gap', 0):>7}{c.get('prospective-gap', 0):>7}  {run.id}")
+            click.echo(_run_line(pid, measure.id, run_measure(engine, measure, pid, *period, as_of_day, now=now)))
+
+
+def _run_line(pid: str, measure_id: str, run) -> str:
+    """One row of `evaluate`: the population counts, the rate, the open and prospective gaps, the run."""
+    c, rate = run.counts, performance_rate(run.counts)
+    return (f"{pid:<16}{measure_id:<9}{c[Population.INITIAL_POPULATION]:>7}{c[Population.DENOMINATOR]:>7}"
+            f"{c[Population.DENOMINATOR] - eligible(c):>7}{c[Population.NUMERATOR]:>7}"
+            f"{f'{rate:.1%}' if rate is not None else 'n/a':>8}"
+            f"{c.get(GapStatus.OPEN, 0):>7}{c.get(GapStatus.PROSPECTIVE, 0):>7}  {run.id}")
 
 
 @main.command()
@@ -150,7 +155,7 @@ def explain(practice_id, patient_id, measure_id, period_start, period_end) -> No
 @click.option("--period-end")
 def report(measure_id, practice_id, fmt, period_start, period_end) -> None:
     """Print the latest runs of a measure as a FHIR summary MeasureReport or a CSV of patients."""
-    from caregaps.engine.results import latest_runs, run_rows
+    from caregaps.engine.results import CSV_COLUMNS, latest_runs, run_rows
     from caregaps.fhir.measurereport import summary_report
     from caregaps.practices import list_practices
 
@@ -166,8 +171,7 @@ def report(measure_id, practice_id, fmt, period_start, period_end) -> None:
         click.echo(summary_report(measure, runs, start, end).model_dump_json(indent=2, exclude_none=True))
         return
     writer = csv.writer(sys.stdout)
-    writer.writerow(["practice", "patient", "initial_population", "denominator", "denominator_exclusion",
-                     "denominator_exception", "numerator", "gap_status", "likely_data_gap", "evidence"])
+    writer.writerow(CSV_COLUMNS)
     for row in run_rows(engine, runs):
         writer.writerow(row)
 

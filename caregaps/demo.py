@@ -10,6 +10,8 @@ import orjson
 from sqlalchemy import Engine
 
 from caregaps.db import session
+from caregaps.engine.codes import GapStatus
+from caregaps.engine.gaps import performance_rate
 from caregaps.ingest.jobs import create_job, run_job
 from caregaps.ingest.readers import input_files
 from caregaps.models import Practice, utcnow
@@ -65,9 +67,8 @@ def evaluate_all(engine: Engine, practice_ids: list[str], echo: Callable[[str], 
     for pid, r in done.items():
         parts = []
         for measure_id, c in r.runs.items():
-            eligible = c["denominator"] - c["denominator-exclusion"] - c["denominator-exception"]
-            rate = f"{c['numerator'] / eligible:.0%}" if eligible else "n/a"
-            parts.append(f"{measure_id} {rate} ({c['open-gap']} open)")
+            rate = performance_rate(c)
+            parts.append(f"{measure_id} {'n/a' if rate is None else f'{rate:.0%}'} ({c[GapStatus.OPEN]} open)")
         echo(f"  {pid}: " + ", ".join(parts))
     echo("  (caregaps explain --practice P --patient ID --measure ID says why, for one patient)")
     echo(f"\nRisk ({catalog.risk_model(RISK_MODEL).title}, as of {first.today}):")
@@ -83,7 +84,6 @@ def evaluate_all(engine: Engine, practice_ids: list[str], echo: Callable[[str], 
 def evaluate_aco(engine: Engine, catalog, echo: Callable[[str], None] = print) -> None:
     """Roll the practices up into the ACO (each person once, with all their data) and print its rates."""
     from caregaps.aco.evaluate import refresh_aco
-    from caregaps.fhir.measurereport import performance_rate
 
     aco = refresh_aco(engine, catalog)
     b = aco.rebuilt

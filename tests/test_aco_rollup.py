@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from caregaps.aco import ACO_ID
 from caregaps.aco.evaluate import rebuild_and_evaluate
-from caregaps.fhir.measurereport import performance_rate
+from caregaps.engine.gaps import performance_rate
 from caregaps.aco.matching import MBI_SYSTEM, person_id
 from caregaps.aco.people import SplitError, person_counts, shared_persons, split_records
 from caregaps.aco.rollup import rebuild_aco

@@ -21,11 +21,12 @@ from fhir.resources.R4B.measurereport import MeasureReport
 
 from caregaps.dashboard.queries import LISTS, latest_runs, result_rows
 from caregaps.engine.catalog import Catalog, Measure
-from caregaps.engine.gaps import POPULATION_KEYS
+from caregaps.engine.codes import POPULATIONS, Population
+from caregaps.engine.gaps import eligible
 from caregaps.fhir.measurereport import subject_list_report, summary_report
 
 APP_PLUS = ("CMS122", "CMS165", "CMS125", "CMS130", "CMS2")  # the APP Plus eCQMs (QPP 001, 236, 112, 113, 134)
-PATIENT_COLUMNS = ("practice_id", "patient_id", "name", "birth_date", "gender", "gap_status") + POPULATION_KEYS
+PATIENT_COLUMNS = ("practice_id", "patient_id", "name", "birth_date", "gender", "gap_status") + POPULATIONS
 
 
 def _with_reporter(report: MeasureReport, practice_id: str) -> MeasureReport:
@@ -45,7 +46,7 @@ def subject_list(engine, measure: Measure, practice_id: str, start: date, end: d
     rows = result_rows(engine, measure.id, start, end, [practice_id])
     if not rows:
         return None
-    members = {k: sorted(r["patient_id"] for r in rows if r[k]) for k in POPULATION_KEYS}
+    members = {k: sorted(r["patient_id"] for r in rows if r[k]) for k in POPULATIONS}
     return _with_reporter(subject_list_report(measure, members, start, end), practice_id)
 
 
@@ -57,13 +58,13 @@ def qpp_submission(engine, catalog: Catalog, practice_id: str, start: date, end:
         run = latest_runs(engine, measure.id, start, end, [practice_id]).get(practice_id)
         if run is None:
             continue
-        c = {k: run.counts.get(k, 0) for k in POPULATION_KEYS}
-        not_met = c["denominator"] - c["denominator-exclusion"] - c["denominator-exception"] - c["numerator"]
+        c = {k: run.counts.get(k, 0) for k in POPULATIONS}
         measurements.append({"measureId": measure.qpp, "value": {
-            "isEndToEndReported": True, "eligiblePopulation": c["denominator"],
-            "eligiblePopulationExclusion": c["denominator-exclusion"],
-            "eligiblePopulationException": c["denominator-exception"],
-            "performanceMet": c["numerator"], "performanceNotMet": max(0, not_met)}})
+            "isEndToEndReported": True, "eligiblePopulation": c[Population.DENOMINATOR],
+            "eligiblePopulationExclusion": c[Population.DENOMINATOR_EXCLUSION],
+            "eligiblePopulationException": c[Population.DENOMINATOR_EXCEPTION],
+            "performanceMet": c[Population.NUMERATOR],
+            "performanceNotMet": max(0, eligible(c) - c[Population.NUMERATOR])}})
     return {"entityType": entity_type, "entityId": entity_id, "performanceYear": start.year,
             "measurementSets": [{"category": "quality", "submissionMethod": "electronicHealthRecord",
                                  "programName": "app_plus", "performanceStart": start.isoformat(),

@@ -14,10 +14,11 @@ from sqlalchemy import Engine, select
 
 from caregaps.aco import ACO_ID
 from caregaps.dashboard.attribution import attributed_clinicians, clinician_names, primary_payers
-from caregaps.dashboard.rates import age_band, eligible, gaps_to_target, performance_rate, tally
+from caregaps.dashboard.rates import age_band, gaps_to_target, tally
 from caregaps.engine import results
 from caregaps.engine.catalog import Catalog, Measure
-from caregaps.engine.gaps import POPULATION_KEYS
+from caregaps.engine.codes import POPULATIONS, Population
+from caregaps.engine.gaps import eligible, performance_rate
 from caregaps.models import MeasureResult, MeasureRun, Patient, Practice
 
 RUN, RESULT, PATIENT, PRACTICE = MeasureRun.__table__, MeasureResult.__table__, Patient.__table__, Practice.__table__
@@ -25,13 +26,13 @@ OMB = {"1002-5": "American Indian or Alaska Native", "2028-9": "Asian", "2054-5"
        "2076-8": "Native Hawaiian or Other Pacific Islander", "2106-3": "White", "2131-1": "Other Race",
        "2135-2": "Hispanic or Latino", "2186-5": "Not Hispanic or Latino"}  # US Core race/ethnicity categories
 BREAKDOWNS = ("practice", "clinician", "age", "sex", "race", "ethnicity", "payer")
-LISTS = POPULATION_KEYS + ("not-met",)  # not-met: eligible and not in the numerator
-_FLAGS = [RESULT.c[k.replace("-", "_")].label(k) for k in POPULATION_KEYS]
+LISTS = POPULATIONS + ("not-met",)  # not-met: eligible and not in the numerator
+_FLAGS = [RESULT.c[p.column].label(p.value) for p in Population]
 
 
 def figure(label: str, key: str, counts: dict[str, int], measure: Measure, target: float | None) -> dict:
     """One line of the dashboard: counts of every population, the rate, and the gaps to target."""
-    counts = {k: int(counts.get(k, 0)) for k in POPULATION_KEYS}
+    counts = {k: int(counts.get(k, 0)) for k in POPULATIONS}
     return {"label": label, "key": key, "counts": counts, "eligible": eligible(counts),
             "rate": performance_rate(counts), "target": target,
             "gaps_to_target": gaps_to_target(counts, target, measure.inverse)}
@@ -54,7 +55,7 @@ def overview(engine: Engine, catalog: Catalog, practices: list[str], start: date
         target = targets.get(measure.id)
         runs = latest_runs(engine, measure.id, start, end, members + ([ACO_ID] if with_aco else []))
         rows = [figure(names.get(p, p), p, runs[p].counts, measure, target) for p in members if p in runs]
-        summed = {k: sum(r["counts"][k] for r in rows) for k in POPULATION_KEYS}
+        summed = {k: sum(r["counts"][k] for r in rows) for k in POPULATIONS}
         aco = runs.get(ACO_ID)
         out.append({"measure": measure.id, "title": measure.title, "inverse": measure.inverse, "target": target,
                     "aco": figure("ACO (each person once)", ACO_ID, aco.counts, measure, target) if aco else None,
@@ -127,14 +128,14 @@ def patients_behind(engine: Engine, measure: Measure, practices: list[str], star
         key, _ = _keyed(engine, rows, by, end)
         rows = [r for r in rows if (key(r) or "unknown") == group]
     if population == "not-met":
-        chosen = [r for r in rows if r["denominator"] and not (r["denominator-exclusion"] or r["denominator-exception"]
-                                                               or r["numerator"])]
+        chosen = [r for r in rows if r[Population.DENOMINATOR] and not (
+            r[Population.DENOMINATOR_EXCLUSION] or r[Population.DENOMINATOR_EXCEPTION] or r[Population.NUMERATOR])]
     else:
         chosen = [r for r in rows if r[population]]
     return [{"practice_id": r["practice_id"], "patient_id": r["patient_id"],
              "name": " ".join(x for x in (r["given"], r["family"]) if x) or None,
              "birth_date": r["birth_date"].isoformat() if r["birth_date"] else None, "gender": r["gender"],
-             "gap_status": r["gap_status"], **{k: bool(r[k]) for k in POPULATION_KEYS}}
+             "gap_status": r["gap_status"], **{k: bool(r[k]) for k in POPULATIONS}}
             for r in sorted(chosen, key=lambda r: (r["practice_id"], r["patient_id"]))]
 
 
@@ -145,4 +146,4 @@ def trend(engine: Engine, measure_id: str, start: date, end: date, practice_id: 
             RUN.c.measure_id == measure_id, RUN.c.period_start == start, RUN.c.period_end == end,
             RUN.c.practice_id == practice_id, RUN.c.finished_at.is_not(None)).order_by(RUN.c.as_of, RUN.c.id)).all()
     by_day = {as_of: counts for as_of, counts in runs}
-    return [(day, performance_rate({k: counts.get(k, 0) for k in POPULATION_KEYS})) for day, counts in by_day.items()]
+    return [(day, performance_rate({k: counts.get(k, 0) for k in POPULATIONS})) for day, counts in by_day.items()]

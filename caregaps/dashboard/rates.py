@@ -1,5 +1,5 @@
-"""Pure arithmetic of the dashboard: performance rates, gaps to close to reach a target, age
-bands and population tallies. No I/O: everything here is tested directly."""
+"""Pure arithmetic of the dashboard: gaps to close to reach a target, age bands and population
+tallies (the performance rate itself is engine/gaps.py's). No I/O: everything here is tested directly."""
 
 from __future__ import annotations
 
@@ -7,17 +7,11 @@ import math
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from caregaps.engine.gaps import POPULATION_KEYS
-from caregaps.fhir.measurereport import performance_rate
+from caregaps.engine.codes import POPULATIONS, Population
+from caregaps.engine.gaps import eligible
 
 AGE_BANDS = ((0, 17, "0-17"), (18, 44, "18-44"), (45, 64, "45-64"), (65, 74, "65-74"), (75, 84, "75-84"),
              (85, 200, "85+"))
-__all__ = ["AGE_BANDS", "age_band", "eligible", "gaps_to_target", "performance_rate", "tally"]
-
-
-def eligible(counts: dict[str, int]) -> int:
-    """Denominator less exclusions and exceptions: who the rate is about."""
-    return counts["denominator"] - counts["denominator-exclusion"] - counts["denominator-exception"]
 
 
 def gaps_to_target(counts: dict[str, int], target: float | None, inverse: bool) -> int | None:
@@ -29,7 +23,7 @@ def gaps_to_target(counts: dict[str, int], target: float | None, inverse: bool) 
     """
     if target is None:
         return None
-    n, pool = counts["numerator"], eligible(counts)
+    n, pool = counts[Population.NUMERATOR], eligible(counts)
     if inverse:
         return max(0, n - math.floor(target * pool + 1e-9))
     return max(0, math.ceil(target * pool - 1e-9) - n)
@@ -44,11 +38,11 @@ def age_band(birth: date | None, on: date) -> str:
 
 
 def tally(rows: Iterable[dict], key: Callable[[dict], str | None]) -> dict[str, dict[str, int]]:
-    """Population counts per group: rows carry the population flags (POPULATION_KEYS, as 0/1)."""
+    """Population counts per group: rows carry the population flags (POPULATIONS, as 0/1)."""
     out: dict[str, dict[str, int]] = {}
     for row in rows:
         group = key(row) or "unknown"
-        counts = out.setdefault(group, {k: 0 for k in POPULATION_KEYS})
-        for k in POPULATION_KEYS:
+        counts = out.setdefault(group, {k: 0 for k in POPULATIONS})
+        for k in POPULATIONS:
             counts[k] += int(bool(row[k]))
     return dict(sorted(out.items()))

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 
+from caregaps.engine.codes import GapChange, GapStatus
 from caregaps.models import CareGap, GapEvent, Practice
 from caregaps.worklist.queries import Filters, list_items
 from caregaps.worklist.rules import WORKED
 
 GAP, EVENT = CareGap.__table__, GapEvent.__table__
-NEW_EVENTS, CLOSED_EVENTS = ("detected", "reopened"), ("closed",)
+NEW_EVENTS, CLOSED_EVENTS = (GapChange.DETECTED, GapChange.REOPENED), (GapChange.CLOSED,)
 CSV_COLUMNS = ("priority", "patient_id", "patient_name", "birth_date", "risk_tier", "risk_score", "open_gaps",
                "prospective_gaps", "status", "assignee", "due_date", "link")
 
@@ -82,8 +83,8 @@ def digest_csv(digest: Digest) -> str:
     for item in digest.items:
         writer.writerow([f"{item['priority']:g}", item["patient_id"], item["patient_name"] or "",
                          item["birth_date"] or "", item["risk_tier"] or "",
-                         "" if item["risk_score"] is None else item["risk_score"], gap_measures(item, "open-gap"),
-                         gap_measures(item, "prospective-gap"), item["status"], item["assignee"] or "",
+                         "" if item["risk_score"] is None else item["risk_score"], gap_measures(item, GapStatus.OPEN),
+                         gap_measures(item, GapStatus.PROSPECTIVE), item["status"], item["assignee"] or "",
                          item["due_date"] or "", digest.link(item)])
     return out.getvalue()
 

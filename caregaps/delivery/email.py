@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from caregaps.config import Settings
 from caregaps.delivery.content import Digest, digest_csv, gap_measures
+from caregaps.engine.codes import GapStatus
 
 TEMPLATES = Path(__file__).parent.parent / "web" / "templates"
 HTML_ROWS = 100  # the body lists the first rows; the CSV attachment has them all
@@ -26,7 +27,7 @@ HTML_ROWS = 100  # the body lists the first rows; the CSV attachment has them al
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    env.globals["gap_measures"] = gap_measures
+    env.globals.update(gap_measures=gap_measures, GapStatus=GapStatus)
     return env
 
 
@@ -42,7 +43,7 @@ def render_text(digest: Digest) -> str:
              ""]
     for item in digest.items[:HTML_ROWS]:
         lines.append(f"{item['priority']:>6g}  {item['patient_name'] or item['patient_id']}  "
-                     f"open: {gap_measures(item, 'open-gap') or '-'}  {digest.link(item)}")
+                     f"open: {gap_measures(item, GapStatus.OPEN) or '-'}  {digest.link(item)}")
     return "\n".join(lines) + "\n"
 
 

@@ -13,17 +13,17 @@ from pathlib import Path
 
 import orjson
 
+from caregaps.engine.codes import POPULATIONS, Population
 from caregaps.engine.definitions import read_definition
 from caregaps.engine.language import KINDS, CodeRef, Condition, Query, Vocabulary, parse_code
 from caregaps.engine.references import check_definitions
 from caregaps.engine.risk import read_risk_model, risk_files
 from caregaps.engine.source import Mapping, SourceError, load_yaml
 
-POPULATIONS = ("initial-population", "denominator", "denominator-exclusion", "denominator-exception",
-               "numerator", "numerator-exclusion")
 MEASURE_KEYS = {"id", "title", "url", "version", "qpp", "scoring", "improvement", "description", "include",
                 "valuesets", "codes", "define", "populations", "evidence", "data", "guidance"}
 LIBRARY_KEYS = {"name", "description", "include", "valuesets", "codes", "define"}
+REQUIRED_POPULATIONS = (Population.INITIAL_POPULATION, Population.DENOMINATOR, Population.NUMERATOR)
 
 
 @dataclass
@@ -250,7 +250,7 @@ def _read_measure(path: Path, libraries: dict[str, Library], urls: set[str]) -> 
         if code not in POPULATIONS:
             raise SourceError(file, populations.line_of(code), code, f"unknown population; one of {', '.join(POPULATIONS)}")
         measure.populations[code] = read_definition(code, node, file, populations.line_of(code), Vocabulary(valuesets, codes))
-    for code in ("initial-population", "denominator", "numerator"):
+    for code in REQUIRED_POPULATIONS:
         if code not in measure.populations:
             raise SourceError(file, populations.line, code, "missing population")
     return measure

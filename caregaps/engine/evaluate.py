@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Index, delete, func, insert, select
 
 from caregaps.engine.catalog import Measure
+from caregaps.engine.codes import GapStatus, Population
 from caregaps.engine.compiler import CANDIDATES, COLUMNS, EVENTS, PATIENT, Compiler
 from caregaps.engine.gaps import gap_status, proportion_membership
 from caregaps.engine.language import KINDS, Query
@@ -150,16 +151,17 @@ def evaluate(conn: Connection, measure: Measure, period: Period, practice_id: st
     today: dict[str, dict] = {}
     if as_of is not None and as_of < period.end and not measure.inverse:
         # only a denominator patient who is not (yet) in the numerator can have a prospective gap
-        open_now = [pid for pid, c in raw.items() if proportion_membership(c)["denominator"]
-                    and not proportion_membership(c)["numerator"]]
-        today = run_measure(conn, measure, period.as_of(as_of), practice_id, ["numerator"], open_now)
+        open_now = [pid for pid, c in raw.items() if proportion_membership(c)[Population.DENOMINATOR]
+                    and not proportion_membership(c)[Population.NUMERATOR]]
+        today = run_measure(conn, measure, period.as_of(as_of), practice_id, [Population.NUMERATOR], open_now)
     results = []
     for patient_id, criteria in sorted(raw.items()):
         membership = proportion_membership(criteria)
         now = today.get(patient_id)
-        gap = gap_status(membership, measure.inverse, bool(now.get("numerator")) if now is not None else None)
+        covered_today = bool(now.get(Population.NUMERATOR)) if now is not None else None
+        gap = gap_status(membership, measure.inverse, covered_today)
         results.append(PatientResult(patient_id, membership, gap, evidence.get(patient_id, []),
-                                     likely_data_gap=gap == "open-gap" and not has_data))
+                                     likely_data_gap=gap == GapStatus.OPEN and not has_data))
     return results
 
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import datetime, timezone, tzinfo
 
 from caregaps.engine.catalog import Measure
+from caregaps.engine.codes import GAPS, GapStatus, Population
 
 STATUS_WORDS = {
-    "open-gap": "OPEN gap",
-    "closed-gap": "closed (no gap)",
-    "prospective-gap": "PROSPECTIVE gap: met today, lapses before the period ends unless acted on",
-    "not-applicable": "not applicable",
+    GapStatus.OPEN: "OPEN gap",
+    GapStatus.CLOSED: "closed (no gap)",
+    GapStatus.PROSPECTIVE: "PROSPECTIVE gap: met today, lapses before the period ends unless acted on",
+    GapStatus.NOT_APPLICABLE: "not applicable",
 }
 POPULATION_WORDS = (
-    ("initial-population", "in the initial population", "not in the initial population"),
-    ("denominator", "in the denominator", "not in the denominator"),
-    ("denominator-exclusion", "excluded", "not excluded"),
-    ("denominator-exception", "an exception", "not an exception"),
-    ("numerator", "in the numerator", "not in the numerator"),
+    (Population.INITIAL_POPULATION, "in the initial population", "not in the initial population"),
+    (Population.DENOMINATOR, "in the denominator", "not in the denominator"),
+    (Population.DENOMINATOR_EXCLUSION, "excluded", "not excluded"),
+    (Population.DENOMINATOR_EXCEPTION, "an exception", "not an exception"),
+    (Population.NUMERATOR, "in the numerator", "not in the numerator"),
 )
 
 
@@ -45,7 +46,7 @@ def explain(measure: Measure, populations: dict[str, bool], gap: str, evidence: 
     """Lines that say where the patient stands, why, and what would close the gap."""
     lines = [f"{measure.id} {measure.title} ({period[0]} to {period[1]})"]
     shown = [yes if populations.get(code) else no for code, yes, no in POPULATION_WORDS
-             if code in measure.populations or code == "denominator"]
+             if code in measure.populations or code == Population.DENOMINATOR]
     lines.append("  " + "; ".join(shown) + ".")
     status = STATUS_WORDS.get(gap, gap)
     if measure.inverse:
@@ -58,6 +59,6 @@ def explain(measure: Measure, populations: dict[str, bool], gap: str, evidence: 
         lines += [f"    - {describe_evidence(item, tz)}" for item in evidence]
     else:
         lines.append("  Evidence: nothing the measure looks for was found.")
-    if gap in ("open-gap", "prospective-gap") and measure.guidance:
+    if gap in GAPS and measure.guidance:
         lines.append(f"  To close: {' '.join(measure.guidance.split())}")
     return lines

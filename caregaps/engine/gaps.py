@@ -1,10 +1,11 @@
-"""Pure decisions: population membership rules of a proportion measure, and gap status."""
+"""Pure decisions: population membership rules of a proportion measure, its performance rate,
+and gap status (tests/test_gaps.py checks each row of the tables below)."""
 
 from __future__ import annotations
 
-POPULATION_KEYS = ("initial-population", "denominator", "denominator-exclusion", "denominator-exception",
-                   "numerator", "numerator-exclusion")
-OPEN, CLOSED, PROSPECTIVE, NOT_APPLICABLE = "open-gap", "closed-gap", "prospective-gap", "not-applicable"
+from collections.abc import Mapping
+
+from caregaps.engine.codes import GAPS, POPULATIONS, GapChange, GapStatus, Population
 
 
 def proportion_membership(raw: dict[str, bool]) -> dict[str, bool]:
@@ -17,17 +18,28 @@ def proportion_membership(raw: dict[str, bool]) -> dict[str, bool]:
     - denominator-exception requires the denominator, no exclusion and not the numerator.
     A population the measure does not define is False.
     """
-    ip = bool(raw.get("initial-population"))
-    den = ip and bool(raw.get("denominator"))
-    dex = den and bool(raw.get("denominator-exclusion"))
-    num = den and not dex and bool(raw.get("numerator"))
-    nex = num and bool(raw.get("numerator-exclusion"))
-    dexc = den and not dex and not num and bool(raw.get("denominator-exception"))
-    return {"initial-population": ip, "denominator": den, "denominator-exclusion": dex,
-            "denominator-exception": dexc, "numerator": num, "numerator-exclusion": nex}
+    ip = bool(raw.get(Population.INITIAL_POPULATION))
+    den = ip and bool(raw.get(Population.DENOMINATOR))
+    dex = den and bool(raw.get(Population.DENOMINATOR_EXCLUSION))
+    num = den and not dex and bool(raw.get(Population.NUMERATOR))
+    nex = num and bool(raw.get(Population.NUMERATOR_EXCLUSION))
+    dexc = den and not dex and not num and bool(raw.get(Population.DENOMINATOR_EXCEPTION))
+    return dict(zip(POPULATIONS, (ip, den, dex, dexc, num, nex), strict=True))
 
 
-def gap_status(membership: dict[str, bool], inverse: bool, numerator_as_of: bool | None = None) -> str:
+def eligible(counts: Mapping[str, int]) -> int:
+    """Denominator less exclusions and exceptions: who the performance rate is about."""
+    excluded = counts[Population.DENOMINATOR_EXCLUSION] + counts[Population.DENOMINATOR_EXCEPTION]
+    return counts[Population.DENOMINATOR] - excluded
+
+
+def performance_rate(counts: Mapping[str, int]) -> float | None:
+    """numerator / (denominator - exclusions - exceptions), to 4 places; None when nobody is eligible."""
+    pool = eligible(counts)
+    return round(counts[Population.NUMERATOR] / pool, 4) if pool > 0 else None
+
+
+def gap_status(membership: dict[str, bool], inverse: bool, numerator_as_of: bool | None = None) -> GapStatus:
     """The DEQM gap status of one patient for one measure.
 
     `membership` is the outcome for the period (from `proportion_membership`); `numerator_as_of`
@@ -49,22 +61,19 @@ def gap_status(membership: dict[str, bool], inverse: bool, numerator_as_of: bool
     unless it is redone before the period ends (a FIT from last June, a colonoscopy whose window
     has moved past it): unless acted on, it becomes open.
     """
-    if not membership.get("denominator"):
-        return NOT_APPLICABLE
-    if membership.get("denominator-exclusion") or membership.get("denominator-exception"):
-        return NOT_APPLICABLE
-    numerator = bool(membership.get("numerator")) and not membership.get("numerator-exclusion")
+    if not membership.get(Population.DENOMINATOR):
+        return GapStatus.NOT_APPLICABLE
+    if membership.get(Population.DENOMINATOR_EXCLUSION) or membership.get(Population.DENOMINATOR_EXCEPTION):
+        return GapStatus.NOT_APPLICABLE
+    numerator = bool(membership.get(Population.NUMERATOR)) and not membership.get(Population.NUMERATOR_EXCLUSION)
     if inverse:
-        return OPEN if numerator else CLOSED
+        return GapStatus.OPEN if numerator else GapStatus.CLOSED
     if numerator:
-        return CLOSED
-    return PROSPECTIVE if numerator_as_of else OPEN
+        return GapStatus.CLOSED
+    return GapStatus.PROSPECTIVE if numerator_as_of else GapStatus.OPEN
 
 
-GAPS = (OPEN, PROSPECTIVE)
-
-
-def gap_change(previous: str | None, current: str) -> str | None:
+def gap_change(previous: str | None, current: str) -> GapChange | None:
     """What a run records about a patient's gap, given its status before and now.
 
     | before                      | now                   | event              |
@@ -74,17 +83,17 @@ def gap_change(previous: str | None, current: str) -> str | None:
     | closed                      | open or prospective   | reopened           |
     | open                        | prospective           | became-prospective |
     | prospective                 | open                  | became-open        |
-    | anything but not-applicable | not-applicable        | not-applicable     |
+    | open, prospective or closed | not-applicable        | not-applicable     |
     | anything else (incl. same)  |                       | none               |
     """
     if previous == current:
         return None
     if current in GAPS:
-        if previous in (None, NOT_APPLICABLE):
-            return "detected"
-        if previous == CLOSED:
-            return "reopened"
-        return "became-prospective" if current == PROSPECTIVE else "became-open"
-    if current == CLOSED:
-        return "closed" if previous in GAPS else None
-    return "not-applicable" if previous not in (None, NOT_APPLICABLE) else None
+        if previous in (None, GapStatus.NOT_APPLICABLE):
+            return GapChange.DETECTED
+        if previous == GapStatus.CLOSED:
+            return GapChange.REOPENED
+        return GapChange.BECAME_PROSPECTIVE if current == GapStatus.PROSPECTIVE else GapChange.BECAME_OPEN
+    if current == GapStatus.CLOSED:
+        return GapChange.CLOSED if previous in GAPS else None
+    return GapChange.NOT_APPLICABLE if previous not in (None, GapStatus.NOT_APPLICABLE) else None

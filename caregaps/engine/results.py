@@ -9,10 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select
 
 from caregaps.engine.catalog import Measure
-from caregaps.engine.gaps import POPULATION_KEYS
+from caregaps.engine.codes import Population
 from caregaps.models import MeasureResult, MeasureRun, Practice
 
 RUN, RESULT, PRACTICE = MeasureRun.__table__, MeasureResult.__table__, Practice.__table__
+CSV_POPULATIONS = tuple(p for p in Population if p != Population.NUMERATOR_EXCLUSION)  # no measure defines it
+CSV_COLUMNS = ("practice", "patient", *(p.column for p in CSV_POPULATIONS), "gap_status", "likely_data_gap",
+               "evidence")
 
 
 @dataclass
@@ -26,7 +29,7 @@ class StoredResult:
 
 
 def populations_of(row) -> dict[str, bool]:
-    return {key: bool(getattr(row, key.replace("-", "_"))) for key in POPULATION_KEYS}
+    return {code.value: bool(getattr(row, code.column)) for code in Population}
 
 
 def latest_runs(engine: Engine, measure_id: str, start: date, end: date,
@@ -67,10 +70,9 @@ def run_results(engine: Engine, run_id: int) -> list:
 
 
 def run_rows(engine: Engine, runs: list[MeasureRun]):
-    """CSV rows of every patient in the runs."""
+    """CSV rows (CSV_COLUMNS) of every patient in the runs."""
     for run in runs:
         for row in run_results(engine, run.id):
             evidence = "; ".join(f"{e['query']}: {e['resource']}" for e in (row.evidence or []))
-            yield [run.practice_id, row.patient_id, int(row.initial_population), int(row.denominator),
-                   int(row.denominator_exclusion), int(row.denominator_exception), int(row.numerator),
+            yield [run.practice_id, row.patient_id, *(int(getattr(row, p.column)) for p in CSV_POPULATIONS),
                    row.gap_status, int(row.likely_data_gap), evidence]

@@ -15,16 +15,16 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from caregaps.engine.catalog import Measure
 from caregaps.engine.evaluate import PatientResult, evaluate
-from caregaps.engine.gaps import CLOSED, GAPS, NOT_APPLICABLE, POPULATION_KEYS, gap_change
+from caregaps.engine.codes import GAP_STATUSES, POPULATIONS, GapChange, GapStatus, Population
+from caregaps.engine.gaps import gap_change
 from caregaps.engine.period import Period
 from caregaps.ingest.bulk import insert_rows
 from caregaps.models import CareGap, GapEvent, MeasureResult, MeasureRun, Practice, utcnow
 
 RUN, RESULT, GAP, EVENT, PRACTICE = (MeasureRun.__table__, MeasureResult.__table__, CareGap.__table__,
                                      GapEvent.__table__, Practice.__table__)
-RESULT_COLUMNS = ("run_id", "patient_id", "initial_population", "denominator", "denominator_exclusion",
-                  "denominator_exception", "numerator", "numerator_exclusion", "gap_status",
-                  "likely_data_gap", "evidence")
+RESULT_COLUMNS = ("run_id", "patient_id", *(p.column for p in Population), "gap_status", "likely_data_gap",
+                  "evidence")
 
 
 def practice_timezone(conn: Connection, practice_id: str) -> ZoneInfo:
@@ -105,8 +105,8 @@ def run_measure(engine: Engine, measure: Measure, practice_id: str, start: date,
 
 
 def count_results(results: list[PatientResult]) -> dict[str, int]:
-    counts = {key: sum(r.populations[key] for r in results) for key in POPULATION_KEYS}
-    counts.update({status: 0 for status in (*GAPS, CLOSED, NOT_APPLICABLE)})
+    counts = {key: sum(r.populations[key] for r in results) for key in POPULATIONS}
+    counts.update({status: 0 for status in GAP_STATUSES})
     for r in results:
         counts[r.gap] = counts.get(r.gap, 0) + 1
     counts["likely-data-gap"] = sum(r.likely_data_gap for r in results)
@@ -115,10 +115,8 @@ def count_results(results: list[PatientResult]) -> dict[str, int]:
 
 
 def _result_row(run_id: int, r: PatientResult) -> tuple:
-    p = r.populations
     evidence = _json([e.as_json() for e in r.evidence])
-    return (run_id, r.patient_id, p["initial-population"], p["denominator"], p["denominator-exclusion"],
-            p["denominator-exception"], p["numerator"], p["numerator-exclusion"], r.gap, r.likely_data_gap, evidence)
+    return (run_id, r.patient_id, *(r.populations[code] for code in POPULATIONS), r.gap, r.likely_data_gap, evidence)
 
 
 def _json(value):
@@ -137,7 +135,7 @@ def _carry_gaps(conn: Connection, measure: Measure, practice_id: str, start: dat
     for r in results:
         previous = known.get(r.patient_id)
         before = previous.status if previous else None
-        if before == r.gap or (previous is None and r.gap in (CLOSED, NOT_APPLICABLE)):
+        if before == r.gap or (previous is None and r.gap in (GapStatus.CLOSED, GapStatus.NOT_APPLICABLE)):
             continue
         event = gap_change(before, r.gap)
         evidence = [e.as_json() for e in r.evidence]
@@ -148,9 +146,9 @@ def _carry_gaps(conn: Connection, measure: Measure, practice_id: str, start: dat
                              "reopened_count": 0, "last_run_id": run_id, "updated_at": now})
             continue
         changed.append({"gap_id": previous.id, "status": r.gap, "updated_at": now, "last_run_id": run_id,
-                        "closed_at": now if r.gap == CLOSED else None,
-                        "closed_evidence": evidence if r.gap == CLOSED else [],
-                        "reopened_count": previous.reopened_count + (event == "reopened")})
+                        "closed_at": now if r.gap == GapStatus.CLOSED else None,
+                        "closed_evidence": evidence if r.gap == GapStatus.CLOSED else [],
+                        "reopened_count": previous.reopened_count + (event == GapChange.REOPENED)})
         if event:
             events.append({"gap_id": previous.id, "run_id": run_id, "at": now, "event": event,
                            "status": r.gap, "evidence": evidence})
@@ -162,7 +160,7 @@ def _carry_gaps(conn: Connection, measure: Measure, practice_id: str, start: dat
             ids.update(conn.execute(select(GAP.c.patient_id, GAP.c.id).where(
                 *key, GAP.c.patient_id.in_(patients[i:i + 500]))).all())
         by_patient = {r.patient_id: r for r in results}
-        events += [{"gap_id": ids[row["patient_id"]], "run_id": run_id, "at": now, "event": "detected",
+        events += [{"gap_id": ids[row["patient_id"]], "run_id": run_id, "at": now, "event": GapChange.DETECTED,
                     "status": row["status"], "evidence": [e.as_json() for e in by_patient[row["patient_id"]].evidence]}
                    for row in new_rows]
     if changed:
@@ -172,7 +170,3 @@ def _carry_gaps(conn: Connection, measure: Measure, practice_id: str, start: dat
             reopened_count=bindparam("reopened_count")), changed)
     if events:
         conn.execute(insert(EVENT), events)
-
-
-def is_gap(status: str) -> bool:
-    return status in GAPS

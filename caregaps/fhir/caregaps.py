@@ -13,6 +13,7 @@ from datetime import date
 from fhir.resources.R4B.bundle import Bundle
 
 from caregaps.engine.catalog import Measure
+from caregaps.engine.codes import GAPS
 from caregaps.fhir.measurereport import individual_report
 from caregaps.models import utcnow
 
@@ -56,7 +57,7 @@ def _entries(item: MeasureGap, patient_ref: str, start: date, end: date, now: st
         "evidence": [{"detail": [{"reference": _full_url(report)}]}],
     }
     entries = [report, issue]
-    if item.gap in ("open-gap", "prospective-gap"):
+    if item.gap in GAPS:
         code, display = gap_reason(item)
         guidance = {
             "resourceType": "GuidanceResponse", "id": str(uuid.uuid4()), "status": "data-required",

@@ -9,15 +9,13 @@ from fhir.resources.R4B.measure import Measure as FhirMeasure
 from fhir.resources.R4B.measurereport import MeasureReport
 
 from caregaps.engine.catalog import Measure
-from caregaps.engine.gaps import POPULATION_KEYS
+from caregaps.engine.codes import POPULATIONS, Population
+from caregaps.engine.gaps import performance_rate
 from caregaps.models import MeasureRun, utcnow
 
 POPULATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/measure-population"
 IMPROVEMENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/measure-improvement-notation"
 SCORING_SYSTEM = "http://terminology.hl7.org/CodeSystem/measure-scoring"
-DISPLAY = {"initial-population": "Initial Population", "denominator": "Denominator",
-           "denominator-exclusion": "Denominator Exclusion", "denominator-exception": "Denominator Exception",
-           "numerator": "Numerator", "numerator-exclusion": "Numerator Exclusion"}
 
 
 def canonical(measure: Measure) -> str:
@@ -29,17 +27,11 @@ def improvement(measure: Measure) -> dict:
 
 
 def _population(code: str, count: int, subject_list: str | None = None) -> dict:
-    item = {"code": {"coding": [{"system": POPULATION_SYSTEM, "code": code, "display": DISPLAY[code]}]},
+    item = {"code": {"coding": [{"system": POPULATION_SYSTEM, "code": code, "display": Population(code).display}]},
             "count": count}
     if subject_list:
         item["subjectResults"] = {"reference": f"#{subject_list}"}
     return item
-
-
-def performance_rate(counts: dict[str, int]) -> float | None:
-    """numerator / (denominator - exclusions - exceptions); None when nobody is eligible."""
-    eligible = counts["denominator"] - counts["denominator-exclusion"] - counts["denominator-exception"]
-    return round(counts["numerator"] / eligible, 4) if eligible > 0 else None
 
 
 def _report(measure: Measure, kind: str, start: date, end: date, group: dict, **extra) -> MeasureReport:
@@ -51,7 +43,7 @@ def _report(measure: Measure, kind: str, start: date, end: date, group: dict, **
 
 
 def _defined(measure: Measure) -> list[str]:
-    return [code for code in POPULATION_KEYS if code in measure.populations]
+    return [code for code in POPULATIONS if code in measure.populations]
 
 
 def individual_report(measure: Measure, patient_id: str, populations: dict[str, bool], start: date,
@@ -66,7 +58,7 @@ def individual_report(measure: Measure, patient_id: str, populations: dict[str, 
 
 def summary_report(measure: Measure, runs: list[MeasureRun], start: date, end: date) -> MeasureReport:
     """Population counts summed over the runs (one per practice) with the performance rate."""
-    counts = {code: sum(run.counts.get(code, 0) for run in runs) for code in POPULATION_KEYS}
+    counts = {code: sum(run.counts.get(code, 0) for run in runs) for code in POPULATIONS}
     group = {"population": [_population(code, counts[code]) for code in _defined(measure)]}
     rate = performance_rate(counts)
     if rate is not None:
@@ -81,10 +73,10 @@ def subject_list_report(measure: Measure, members: dict[str, list[str]], start: 
         patients = members.get(code, [])
         list_id = f"list-{code}"
         contained.append({"resourceType": "List", "id": list_id, "status": "current", "mode": "snapshot",
-                          "title": DISPLAY[code],
+                          "title": Population(code).display,
                           "entry": [{"item": {"reference": f"Patient/{p}"}} for p in patients]})
         populations.append(_population(code, len(patients), list_id))
-    counts = {code: len(members.get(code, [])) for code in POPULATION_KEYS}
+    counts = {code: len(members.get(code, [])) for code in POPULATIONS}
     group = {"population": populations}
     if (rate := performance_rate(counts)) is not None:
         group["measureScore"] = {"value": rate}

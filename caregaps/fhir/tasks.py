@@ -14,6 +14,7 @@ from datetime import timezone
 from fhir.resources.R4B.bundle import Bundle
 
 from caregaps.delivery.content import Digest
+from caregaps.engine.codes import GAPS
 from caregaps.fhir.caregaps import GAP_STATUS_SYSTEM
 
 ITEM_SYSTEM = "urn:caregaps:worklist-item"
@@ -26,7 +27,7 @@ TASK_PRIORITY = {"high": "urgent", "rising": "asap"}
 
 
 def task_for(digest: Digest, item: dict) -> dict:
-    gaps = [g for g in item["gaps"] if g["status"] in ("open-gap", "prospective-gap")]
+    gaps = [g for g in item["gaps"] if g["status"] in GAPS]
     task = {
         "resourceType": "Task", "id": f"worklist-{item['id']}",
         "identifier": [{"system": ITEM_SYSTEM, "value": f"{digest.practice_id}/{item['id']}"}],

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from caregaps.aco import ACO_ID
 from caregaps.dashboard import exports, queries
 from caregaps.dashboard.targets import measure_targets, set_target
+from caregaps.engine.codes import Population
 from caregaps.engine.runs import calendar_year, default_period
 from caregaps.web.deps import EngineDep, NowDep, SettingsDep, Viewer, ViewerDep
 
@@ -93,7 +94,7 @@ def measure_detail(measure_id: str, request: Request, viewer: ViewerDep, engine:
 
 @router.get("/{measure_id}/patients", summary="The patients behind a number (format=csv for CSV)")
 def patients(measure_id: str, request: Request, viewer: ViewerDep, engine: EngineDep, now: NowDep,
-             population: str = "denominator", by: str | None = None, group: str | None = None,
+             population: str = Population.DENOMINATOR, by: str | None = None, group: str | None = None,
              practice: str | None = None, periodStart: date | None = None, periodEnd: date | None = None,
              format: str = "json"):
     from caregaps.web.worklist_api import audit

@@ -16,7 +16,7 @@ from fhir.resources.R4B.parameters import Parameters
 from sqlalchemy import select
 
 from caregaps.engine.catalog import Catalog, Measure, default_root, load_catalog
-from caregaps.engine.gaps import POPULATION_KEYS
+from caregaps.engine.codes import GAP_STATUSES, GAPS, POPULATIONS
 from caregaps.engine.results import latest_runs, populations_of, run_results
 from caregaps.engine.runs import calendar_year, default_period, run_measure
 from caregaps.fhir.caregaps import MeasureGap, gaps_bundle
@@ -28,7 +28,6 @@ from caregaps.web.deps import EngineDep, NowDep, ScopedPracticeDep
 from caregaps.web.fhir_ingest import FHIR_JSON, fhir_response
 
 router = APIRouter(prefix="/fhir", tags=["FHIR measures"])
-GAP_STATUSES = ("open-gap", "closed-gap", "prospective-gap", "not-applicable")
 
 
 class FhirError(Exception):
@@ -97,7 +96,7 @@ def care_gaps(request: Request, practice: ScopedPracticeDep, engine: EngineDep, 
     try:
         catalog = catalog_of(request, engine)
         start, end = _period(engine, practice.id, now, periodStart, periodEnd)
-        wanted = set(status or ["open-gap", "prospective-gap"])
+        wanted = set(status or GAPS)
         if bad := wanted - set(GAP_STATUSES):
             raise FhirError(400, f"unknown status {sorted(bad)}; one of {', '.join(GAP_STATUSES)}")
         if organization and organization.partition("/")[2] != practice.id:
@@ -169,7 +168,7 @@ def evaluate_measure(measure_id: str, request: Request, practice: ScopedPractice
         if kind == "population":
             return fhir_response(summary_report(measure, [run], start, end))
         if kind == "subject-list":
-            members = {code: [r.patient_id for r in rows if populations_of(r)[code]] for code in POPULATION_KEYS}
+            members = {code: [r.patient_id for r in rows if populations_of(r)[code]] for code in POPULATIONS}
             return fhir_response(subject_list_report(measure, members, start, end))
         row = next((r for r in rows if r.patient_id == patient_id), None)
         if row is None:

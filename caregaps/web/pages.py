@@ -9,6 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from caregaps.engine.codes import GapStatus, Population
+
 
 class PageEnvironment(jinja2.Environment):
     """Page data is plain dicts: `item.status` looks the key up first. Jinja's default tries the
@@ -28,6 +30,7 @@ router = APIRouter(include_in_schema=False)
 # templates are read once per process (no stat of every template file on every page)
 templates = Jinja2Templates(env=PageEnvironment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
                                                 autoescape=jinja2.select_autoescape(), auto_reload=False))
+templates.env.globals.update(Population=Population, GapStatus=GapStatus)  # templates name codes from engine.codes
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -14,6 +14,7 @@ from caregaps.aco import ACO_ID
 from caregaps.dashboard import queries
 from caregaps.dashboard.charts import trend_svg
 from caregaps.dashboard.targets import measure_targets, set_target
+from caregaps.engine.codes import Population
 from caregaps.web.dashboard_api import LEADS, measure_of, scope_of
 from caregaps.web.deps import EngineDep, NowDep, Viewer
 from caregaps.web.fhir_measures import catalog_of
@@ -21,6 +22,9 @@ from caregaps.web.pages import templates
 from caregaps.web.pages_app import _context, _form
 
 router = APIRouter(include_in_schema=False)
+POPULATION_COLUMNS = ((Population.INITIAL_POPULATION, "IP"), (Population.DENOMINATOR, "Denom"),
+                      (Population.DENOMINATOR_EXCLUSION, "Excl"), (Population.DENOMINATOR_EXCEPTION, "Excep"),
+                      (Population.NUMERATOR, "Numer"))  # the count columns of the dashboard tables
 
 
 def _viewer(ctx: dict) -> Viewer:
@@ -47,7 +51,7 @@ def dashboard_page(request: Request, engine: EngineDep, now: NowDep, periodStart
         points = queries.trend(engine, m["measure"], s.start, s.end, shown) if shown else []
         m["chart"] = trend_svg(points, m["target"], m["inverse"], f"{m['measure']} rate over time ({shown})")
     ctx.update(rows=rows, start=s.start, end=s.end, period=urlencode({"periodStart": s.start, "periodEnd": s.end}),
-               leads=ctx["user"].role in LEADS)
+               leads=ctx["user"].role in LEADS, pops=POPULATION_COLUMNS)
     return templates.TemplateResponse(request, "dashboard.html", ctx)
 
 
@@ -67,12 +71,13 @@ def measure_page(measure_id: str, request: Request, engine: EngineDep, now: NowD
               for p in ([ACO_ID] if s.with_aco else []) + s.practices]
     ctx.update(m=measure, rows=rows, by=by, breakdowns=queries.BREAKDOWNS, target=target, charts=charts,
                start=s.start, end=s.end, error=error, leads=ctx["user"].role in LEADS, aco=ACO_ID,
-               period=urlencode({"periodStart": s.start, "periodEnd": s.end}))
+               period=urlencode({"periodStart": s.start, "periodEnd": s.end}), pops=POPULATION_COLUMNS)
     return templates.TemplateResponse(request, "dashboard_measure.html", ctx)
 
 
 @router.get("/dashboard/{measure_id}/patients", response_class=HTMLResponse)
-def patients_page(measure_id: str, request: Request, engine: EngineDep, now: NowDep, population: str = "denominator",
+def patients_page(measure_id: str, request: Request, engine: EngineDep, now: NowDep,
+                  population: str = Population.DENOMINATOR,
                   by: str = "", group: str = "", practice: str = "", periodStart: str = "", periodEnd: str = ""):
     from caregaps.web.worklist_api import audit
 

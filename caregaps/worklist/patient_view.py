@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, bindparam, func, select
 
 from caregaps.engine.catalog import Catalog
+from caregaps.engine.codes import GAP_STATUSES, GAPS
 from caregaps.models import (CareGap, Fact, FactCode, MeasureResult, MeasureRun, Patient, Practice, RiskScore,
                              WorklistItem)
 from caregaps.worklist.queries import item_with_history
@@ -81,9 +82,8 @@ def patient_view(engine: Engine, catalog: Catalog, practice_id: str, patient_id:
                      "inverse": measure.inverse, "likely_data_gap": bool(r["likely_data_gap"]),
                      "period": f"{r['period_start']} to {r['period_end']}",
                      "evidence": [evidence_text(e, tz) for e in (r["evidence"] or [])],
-                     "to_close": " ".join(measure.guidance.split()) if r["gap_status"] in ("open-gap", "prospective-gap")
-                     else None})
-    gaps.sort(key=lambda g: ("open-gap", "prospective-gap", "closed-gap", "not-applicable").index(g["status"]))
+                     "to_close": " ".join(measure.guidance.split()) if r["gap_status"] in GAPS else None})
+    gaps.sort(key=lambda g: GAP_STATUSES.index(g["status"]))  # most urgent first
     return {
         "practice_id": practice_id, "patient_id": patient_id,
         "name": " ".join(x for x in (person["given"], person["family"]) if x) or patient_id,

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, func, insert, select, update
 
+from caregaps.engine.codes import GAPS, GapStatus
 from caregaps.models import CareGap, RiskScore, WorklistEvent, WorklistItem, utcnow
 from caregaps.worklist.rules import after_reevaluation, gap_signature, priority
 
@@ -55,18 +56,18 @@ def refresh_worklist(engine: Engine, practice_id: str, start: date, end: date, t
         gaps_by_patient = _current_gaps(conn, practice_id, start, end)
         risk = _latest_risk(conn, practice_id)
         items = {r.patient_id: r for r in conn.execute(select(ITEM).where(ITEM.c.practice_id == practice_id))}
-        patients = set(items) | {p for p, gaps in gaps_by_patient.items() if any(g["status"] in _GAPS for g in gaps)} \
+        patients = set(items) | {p for p, gaps in gaps_by_patient.items() if any(g["status"] in GAPS for g in gaps)} \
             | {p for p, (_, tier) in risk.items() if tier == "high"}
         for patient_id in sorted(patients):
             all_gaps = gaps_by_patient.get(patient_id, [])
-            live = [g for g in all_gaps if g["status"] in _GAPS]
+            live = [g for g in all_gaps if g["status"] in GAPS]
             score, tier = risk.get(patient_id, (None, None))
             signature = gap_signature(live) + (";RISK:high" if tier == "high" else "")
             days_open = max(((today - date.fromisoformat(g["since"])).days for g in live if g["since"]), default=0)
             values = {"gaps": [{k: g[k] for k in ("measure", "status", "since")} for g in live],
                       "risk_score": score, "risk_tier": tier, "updated_at": now,
-                      "priority": priority(score, sum(g["status"] == "open-gap" for g in live),
-                                           sum(g["status"] == "prospective-gap" for g in live),
+                      "priority": priority(score, sum(g["status"] == GapStatus.OPEN for g in live),
+                                           sum(g["status"] == GapStatus.PROSPECTIVE for g in live),
                                            days_left, period_days, days_open)}
             item = items.get(patient_id)
             if item is None:
@@ -91,5 +92,3 @@ def refresh_worklist(engine: Engine, practice_id: str, start: date, end: date, t
                                                   text=f"{change.event} by re-evaluation"))
     return counts
 
-
-_GAPS = ("open-gap", "prospective-gap")

@@ -110,6 +110,10 @@ class Fact(SQLModel, table=True):
     # them, not by the UTC instants (see caregaps.ingest.fhirtime)
     start_day: Optional[date] = Field(default=None, sa_type=Date)
     end_day: Optional[date] = Field(default=None, sa_type=Date)
+    # a partial date ("2026-12") is not known to the day: its start day lies in [start_day,
+    # start_day_latest], its end day in [end_day_earliest, end_day]; NULL for a time known to the day
+    start_day_latest: Optional[date] = Field(default=None, sa_type=Date)
+    end_day_earliest: Optional[date] = Field(default=None, sa_type=Date)
     # minutes east of UTC the time was written in; NULL for dates and other times written without
     # one, whose instants were read in the practice's timezone
     time_offset: Optional[int] = None

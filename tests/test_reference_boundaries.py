@@ -49,6 +49,14 @@ ENCOUNTER_PERIOD = [  # (start, end) -> reference initial-population
     (("2025-12-31T20:00:00-05:00", "2026-01-01T02:00:00Z"), False),  # starts on a day written in 2025
     (("2026-12-31T10:00:00Z", "2027-01-01T08:00:00+09:00"), False),  # ends on a day written in 2027
     (("2026-12-31T10:00:00Z", "2027-01-01T01:00:00Z"), False),
+    # a partial date is not known to the day: in the month (or year) of a boundary it is unknown
+    (("2026-12", "2026-12"), False),
+    (("2026-01", "2026-01"), False),
+    (("2026", "2026"), False),
+    (("2026-12-31", "2026-12"), False),
+    (("2026-06", "2026-06"), True),
+    (("2026-01-01", "2026-06"), True),
+    (("2025-12", "2025-12"), False),
 ]
 # CMS349 "Has HIV Test Performed": effective.toInterval() starts before end of "Measurement Period"
 # (millisecond precision)
@@ -61,6 +69,29 @@ HIV_TEST = [
     ("2027-01-01T00:00:00Z", False),
     ("2026-12", False),                    # the month of the period's end
     ("2026", False),                       # the year of the period's end
+    ("2026-12-31T23:59:59Z", False),       # a second without milliseconds: maybe its last one
+    ("2026-12-31T23:59:58Z", True),
+    ("2026-12-31T23:59Z", False),          # the minute of the period's end
+    ("2026-12-31T23:59:59.998Z", True),
+    ("2026-12-31T23:59:59.000Z", True),    # milliseconds written: exact
+    ("2026-12-30", True),
+    ("2026-11", True),
+]
+# CMS165 "End Stage Renal Disease Procedures": performed.toInterval() ends on or before end of
+# "Measurement Period" (milliseconds, not strict); case 4ade2900 is excluded by its dialysis
+ESRD = "CMS165FHIRControllingHighBloodPressure/cases/4ade2900"
+DIALYSIS_PERFORMED = [
+    ({"performedDateTime": "2026-12-31"}, False),
+    ({"performedDateTime": "2026-12-31T23:59:59Z"}, False),
+    ({"performedDateTime": "2026-12-31T23:59:59.999Z"}, True),
+    ({"performedDateTime": "2027-01-01"}, False),
+    ({"performedPeriod": {"start": "2026-06-01", "end": "2026-12-31"}}, False),
+    ({"performedPeriod": {"start": "2026-06-01T10:00:00Z", "end": "2026-12-31T23:59:59Z"}}, False),
+    ({"performedDateTime": "2026-12"}, False),
+    ({"performedDateTime": "2026"}, False),
+    ({"performedDateTime": "2026-12-31T22:00:00Z"}, True),
+    ({"performedDateTime": "2026-11"}, True),
+    ({"performedPeriod": {"start": "2026-06-01", "end": "2026-12-30"}}, True),
 ]
 # CMS165 "Essential Hypertension Diagnosis": prevalenceInterval() overlaps
 # Interval[start of "Measurement Period", start of "Measurement Period" + 6 months) (milliseconds)
@@ -72,6 +103,27 @@ HYPERTENSION_ONSET = [
     ("2026-07-01T00:00:00.000Z", False),
     ("2026-06-30T23:59:59.999Z", True),
     ("2026-07", False),
+    ("2026-06", False),                    # the month of the window's last millisecond
+    ("2025", True),
+    ("2026-07-01T00:00:00Z", False),
+    ("2026-06-30T23:59:59Z", False),       # maybe its last millisecond: not surely before the end
+    ("2026-06-29", True),
+    ("2026-05", True),
+    ("2026", False),
+]
+# CMS122 "Initial Population": a Diabetes condition whose prevalenceInterval() overlaps day of
+# "Measurement Period" (day precision); case 1e954801 is in the initial population
+DIABETES = "CMS122FHIRDiabetesAssessGreaterThan9Percent/cases/1e954801"
+DIABETES_TIMES = [  # (clinical status, onset, abatement) -> reference initial-population
+    (("active", "2026-12", None), False),   # maybe after the period's last day? not known to the day
+    (("active", "2027", None), False),
+    (("active", "2026-12-31T23:00:00-05:00", None), True),  # written Dec 31
+    (("active", "2026-11", None), True),
+    (("resolved", "2020-01-01", "2026-01"), False),
+    (("resolved", "2020-01-01", "2026-06"), True),
+    (("resolved", "2020-01-01", "2026-01-01"), True),
+    (("resolved", "2020-01-01", "2026"), False),
+    (("resolved", "2020-01-01", "2025-12"), False),
 ]
 # CMS2 "Has Bipolar Disorder": prevalenceInterval() starts before day of start of QualifyingEncounter.period
 BIPOLAR_STATUS = [  # (clinical status, abatement) -> reference denominator-exclusion
@@ -142,6 +194,42 @@ def test_hypertension_onset_against_the_first_six_months(store, tmp_path):
     assert got == want
 
 
+def test_dialysis_dates_against_the_end_of_the_period(store, tmp_path):
+    got, want = [], []
+    for performed, verdict in DIALYSIS_PERFORMED:
+        case = copy.deepcopy(_resources(_folder(ESRD)))
+        procedure = next(r for r in case if r["resourceType"] == "Procedure"
+                         and any(c.get("code") == "108241001" for c in r["code"]["coding"]))
+        for key in [k for k in procedure if k.startswith("performed")]:
+            del procedure[key]
+        procedure.update(performed)
+        got.append((str(performed), _evaluate(store, tmp_path, "CMS165", case, "denominator-exclusion")))
+        want.append((str(performed), verdict))
+    assert got == want
+
+
+def test_diabetes_partial_dates_at_day_precision(store, tmp_path):
+    got, want = [], []
+    for (status, onset, abated), verdict in DIABETES_TIMES:
+        case = copy.deepcopy(_resources(_folder(DIABETES)))
+        condition = next(r for r in case if r["resourceType"] == "Condition")
+        for key in [k for k in condition if k.startswith(("onset", "abatement"))]:
+            del condition[key]
+        condition["clinicalStatus"] = {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": status}]}
+        condition["onsetDateTime"] = onset
+        if abated:
+            condition["abatementDateTime"] = abated
+        got.append(((status, onset, abated), _evaluate(store, tmp_path, "CMS122", case, "initial-population")))
+        want.append(((status, onset, abated), verdict))
+    assert got == want
+
+
+def _folder(prefix: str) -> str:
+    (found,) = (CASES / prefix).parent.glob(Path(prefix).name + "*")
+    return str(found.relative_to(CASES))
+
+
 def test_bipolar_disorder_excludes_only_with_a_prevalence_interval(store, tmp_path):
     got, want = [], []
     for (status, abated), verdict in BIPOLAR_STATUS:
@@ -155,3 +243,4 @@ def test_bipolar_disorder_excludes_only_with_a_prevalence_interval(store, tmp_pa
         got.append(((status, abated), _evaluate(store, tmp_path, "CMS2", case, "denominator-exclusion")))
         want.append(((status, abated), verdict))
     assert got == want
+

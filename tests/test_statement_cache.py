@@ -29,7 +29,7 @@ from caregaps.terminology import load_valuesets
 from tests.builders import ndjson
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = sorted((ROOT / "fhir_samples" / "bundles" / "p1").glob("*.json.gz"))[:40]
+SAMPLES = sorted((ROOT / "fhir_samples" / "bundles" / "p1").glob("*.json.gz"))[:15]
 ZONES = {"utc": "UTC", "chicago": "America/Chicago", "auckland": "Pacific/Auckland"}
 START, END = date(2026, 1, 1), date(2026, 12, 31)
 

@@ -41,6 +41,8 @@ def catalog(tmp_path):
     (root / "valuesets").mkdir()
     shutil.copy(next((default_root() / "valuesets").glob("*.json")), root / "valuesets")
     (root / "TIME1.yaml").write_text(MEASURE)
+    (root / "TIME2.yaml").write_text(MEASURE.replace("TIME1", "TIME2").replace(
+        "ends during measurement period", "ends during day of measurement period"))
     return load_catalog(root)
 
 
@@ -60,26 +62,38 @@ def _load(engine, tmp_path, practice: str, tz: str, patients: list[tuple[str, st
     run_job(engine, create_job(engine, practice, "cli", [(path, path.name)], False).id, workers=0)
 
 
-def _numerators(engine, catalog, practice: str) -> dict[str, dict]:
+def _numerators(engine, catalog, practice: str, measure: str = "TIME1") -> dict[str, dict]:
     load_valuesets(engine, default_root() / "valuesets")
     with engine.begin() as conn:
         period = practice_period(conn, practice, date(2026, 1, 1), date(2026, 12, 31))
-        return {r.patient_id: r.populations for r in evaluate(conn, catalog.get("TIME1"), period, practice)}
+        return {r.patient_id: r.populations for r in evaluate(conn, catalog.get(measure), period, practice)}
 
 
 def test_dates_and_date_times_at_the_ends_of_the_period(engine, catalog, tmp_path):
     _load(engine, tmp_path, "utc", "UTC", [
-        ("date-last-day", "1950-01-01", "2026-12-31"),             # a date covers the whole day: inside
-        ("at-23-59-59", "1950-01-01", "2026-12-31T23:59:59Z"),      # the last second: inside
-        ("next-midnight", "1950-01-01", "2027-01-01T00:00:00Z"),    # the next day: outside
-        ("first-second", "1950-01-01", "2026-01-01T00:00:00Z"),     # the first second: inside
-        ("day-before", "1950-01-01", "2025-12-31"),                 # the day before: outside
-        ("month-only", "1950-01-01", "2026-12"),                    # a month ends on Dec 31: inside
-        ("year-only", "1950-01-01", "2027"),                        # a year wholly after: outside
+        ("date-last-day", "1950-01-01", "2026-12-31"),
+        ("at-23-59-59", "1950-01-01", "2026-12-31T23:59:59Z"),
+        ("last-ms", "1950-01-01", "2026-12-31T23:59:59.999Z"),
+        ("next-midnight", "1950-01-01", "2027-01-01T00:00:00Z"),
+        ("first-second", "1950-01-01", "2026-01-01T00:00:00Z"),
+        ("first-ms", "1950-01-01", "2026-01-01T00:00:00.000Z"),
+        ("day-before", "1950-01-01", "2025-12-31"),
+        ("month-only", "1950-01-01", "2026-12"),
+        ("mid-month", "1950-01-01", "2026-06"),
+        ("year-only", "1950-01-01", "2027"),
     ])
-    got = {pid: p["numerator"] for pid, p in _numerators(engine, catalog, "utc").items()}
-    assert got == {"date-last-day": True, "at-23-59-59": True, "next-midnight": False, "first-second": True,
-                   "day-before": False, "month-only": True, "year-only": False}
+    by_day = {pid: p["numerator"] for pid, p in _numerators(engine, catalog, "utc", "TIME2").items()}
+    assert by_day == {  # `ends during day of measurement period`: days as written
+        "date-last-day": True, "at-23-59-59": True, "last-ms": True, "next-midnight": False, "first-second": True,
+        "first-ms": True, "day-before": False,
+        "month-only": False,  # December: its last day may be after the period, for all that is known
+        "mid-month": True, "year-only": False}
+    instant = {pid: p["numerator"] for pid, p in _numerators(engine, catalog, "utc", "TIME1").items()}
+    assert instant == {  # `ends during measurement period`: milliseconds; a coarser time that agrees
+        # with a boundary as far as it goes is not known to be inside (CQL: null)
+        "date-last-day": False, "at-23-59-59": False, "last-ms": True, "next-midnight": False,
+        "first-second": False, "first-ms": True, "day-before": False, "month-only": False, "mid-month": True,
+        "year-only": False}
 
 
 def test_offsets_are_read_against_the_practices_timezone(engine, catalog, tmp_path):

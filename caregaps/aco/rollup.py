@@ -164,11 +164,12 @@ def _copy_facts(conn: Connection) -> int:
     conn.execute(insert(FACT_MAP).from_select(["old_id", "new_id"], select(
         FACT.c.id, _new_ids(conn, FACT.c.id)).select_from(source).where(chosen)))
     columns = ["id", "practice_id", "patient_id", "kind", "resource_type", "resource_id", "component", "start",
-               "end", "start_latest", "end_earliest", "start_day", "end_day", "time_offset", "value_num", "value_unit", "status"]
+               "end", "start_latest", "end_earliest", "start_day", "start_day_latest", "end_day_earliest", "end_day",
+               "time_offset", "value_num", "value_unit", "status"]
     copied = select(FACT_MAP.c.new_id, literal(ACO_ID), func.coalesce(LINK.c.person_id, ""), FACT.c.kind,
                     FACT.c.resource_type, aco_resource_id(conn, FACT.c.practice_id, FACT.c.resource_id),
                     FACT.c.component, FACT.c.start, FACT.c.end, FACT.c.start_latest, FACT.c.end_earliest,
-                    FACT.c.start_day, FACT.c.end_day,
+                    FACT.c.start_day, FACT.c.start_day_latest, FACT.c.end_day_earliest, FACT.c.end_day,
                     FACT.c.time_offset, FACT.c.value_num, FACT.c.value_unit, FACT.c.status)
     conn.execute(insert(FACT).from_select(columns, copied.select_from(
         source.join(FACT_MAP, FACT_MAP.c.old_id == FACT.c.id))))

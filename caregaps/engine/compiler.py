@@ -36,7 +36,8 @@ EVENTS = Table(
     Column("def_id", Integer), Column("patient_id", String(64)), Column("fact_id", BigInteger),
     Column("resource_type", String(64)), Column("resource_id", String(64)), Column("start", DateTime),
     Column("end", DateTime), Column("start_latest", DateTime), Column("end_earliest", DateTime),
-    Column("start_day", Date), Column("end_day", Date),
+    Column("start_day", Date), Column("end_day", Date), Column("start_day_latest", Date),
+    Column("end_day_earliest", Date),
     Column("value_num", Float), Column("value_unit", String(64)),
     Column("status", String(32)), Column("kind", String(32)),
     prefixes=["TEMPORARY"],
@@ -107,7 +108,7 @@ class Compiler:
         if q.source in KINDS:
             columns = [FACT.c.patient_id, FACT.c.id.label("fact_id"), FACT.c.resource_type, FACT.c.resource_id,
                        FACT.c.start, FACT.c.end, FACT.c.start_latest, FACT.c.end_earliest, FACT.c.start_day,
-                       FACT.c.end_day, FACT.c.value_num,
+                       FACT.c.end_day, FACT.c.start_day_latest, FACT.c.end_day_earliest, FACT.c.value_num,
                        FACT.c.value_unit, FACT.c.status, FACT.c.kind]
             where = [FACT.c.practice_id == self.practice_id, FACT.c.kind == q.source, FACT.c.component.is_(None)]
             if self.candidates_only:
@@ -249,8 +250,11 @@ class Compiler:
 
         def bounded(value, default):
             return case((known, func.coalesce(value, default)), else_=null())
-        if by_day:
-            return (timing.exact(bounded(rows.c.start_day, FIRST_DAY)), timing.exact(bounded(rows.c.end_day, LAST_DAY)))
+        if by_day:  # partial dates are not known to the day; every other time is
+            return (timing.Moment(bounded(rows.c.start_day, FIRST_DAY),
+                                  bounded(func.coalesce(rows.c.start_day_latest, rows.c.start_day), FIRST_DAY)),
+                    timing.Moment(bounded(func.coalesce(rows.c.end_day_earliest, rows.c.end_day), LAST_DAY),
+                                  bounded(rows.c.end_day, LAST_DAY)))
         start = timing.Moment(bounded(rows.c.start, DAWN), bounded(func.coalesce(rows.c.start_latest, rows.c.start), DAWN))
         end = timing.Moment(bounded(func.coalesce(rows.c.end_earliest, rows.c.end), DOOM), bounded(rows.c.end, DOOM))
         return start, end

@@ -104,7 +104,8 @@ def period(value: object, path: str, tz: tzinfo) -> Span:
     if start.start and end.end and end.end < start.start:
         raise Problem("period ends before it starts", path=path, code="value")
     offset = start.offset if start.start is not None else end.offset
-    return Span(start.start, end.end, start.first_day, end.last_day, offset, start.start_latest, end.end_earliest)
+    return Span(start.start, end.end, start.first_day, end.last_day, offset, start.start_latest, end.end_earliest,
+                start.first_day_latest, end.last_day_earliest)
 
 
 def interval(value: object, path: str, tz: tzinfo) -> Span:

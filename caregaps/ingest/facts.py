@@ -93,6 +93,8 @@ class FactRow:
     end_earliest: datetime | None = None
     start_day: date | None = None  # the days as written (CQL compares days without normalising)
     end_day: date | None = None
+    start_day_latest: date | None = None  # set for partial dates only: their days are not known
+    end_day_earliest: date | None = None
     offset: int | None = None  # minutes east of UTC the time was written in; None: written without one
     value_num: float | None = None
     value_unit: str | None = None
@@ -122,14 +124,15 @@ def extract(resource: dict, rtype: str, tz: tzinfo) -> Extracted:
     if spec.end:
         ending = el.when(resource, rtype, spec.end, tz)
         span = Span(span.start, ending.end, span.first_day, ending.last_day, span.offset, span.start_latest,
-                    ending.end_earliest)
+                    ending.end_earliest, span.first_day_latest, ending.last_day_earliest)
     status = _status(resource, rtype, spec)
     if rtype == "MedicationRequest" and span.start is not None:
         span = _medication_period(resource, span, tz)
     if rtype == "Observation" and status == "cancelled" and span.start is None and resource.get("issued") is not None:
         span = el.when(resource, rtype, ("issued",), tz)  # a not-done record is dated by issue
     fact = FactRow(spec.kind, patient_id, None, span.start, span.end, span.start_latest, span.end_earliest,
-                   span.first_day, span.last_day, span.offset, status=status, codes=_codes(resource, rtype, spec))
+                   span.first_day, span.last_day, span.first_day_latest, span.last_day_earliest, span.offset,
+                   status=status, codes=_codes(resource, rtype, spec))
     out.entered_in_error = status == "entered-in-error" or any(
         label == "verification" and code == "entered-in-error" for label, _, code in fact.codes)
     if spec.value:
@@ -163,10 +166,10 @@ def _medication_period(resource: dict, span: Span, tz: tzinfo) -> Span:
     if days is not None:
         end = end_of_written_day(span, tz) + timedelta(days=days - 1)
         return Span(span.start, end, span.first_day, span.first_day + timedelta(days=days - 1), span.offset,
-                    span.start_latest, end)
+                    span.start_latest, end, span.first_day_latest)
     if bounds_end is not None:
         return Span(span.start, bounds_end.end, span.first_day, bounds_end.last_day, span.offset,
-                    span.start_latest, bounds_end.end_earliest)
+                    span.start_latest, bounds_end.end_earliest, span.first_day_latest, bounds_end.last_day_earliest)
     return span
 
 
@@ -235,8 +238,8 @@ def _components(resource: dict, rtype: str, parent: FactRow, out: Extracted) -> 
             raise Problem("expected a component object", path=path, code="structure")
         codes = [("code", s, c) for s, c in el.codings(component.get("code") or {}, f"{path}.code")]
         fact = FactRow(parent.kind, parent.patient_id, i, parent.start, parent.end, parent.start_latest,
-                       parent.end_earliest, parent.start_day, parent.end_day, parent.offset, status=parent.status,
-                       codes=codes)
+                       parent.end_earliest, parent.start_day, parent.end_day, parent.start_day_latest,
+                       parent.end_day_earliest, parent.offset, status=parent.status, codes=codes)
         _read_value(component, path, fact)
         out.facts.append(fact)
 

@@ -46,6 +46,10 @@ class Span:
     offset: int | None = None
     start_latest: datetime | None = None
     end_earliest: datetime | None = None
+    # a partial date ("2026-12") is not even known to the day: its first day lies in
+    # [first_day, first_day_latest], its last in [last_day_earliest, last_day]; None: known
+    first_day_latest: date | None = None
+    last_day_earliest: date | None = None
 
 
 NO_TIME = Span(None, None)
@@ -63,12 +67,14 @@ def parse_span(value: object, tz: tzinfo = timezone.utc) -> Span:
     """The UTC instants and the written days of a FHIR date/dateTime/instant string."""
     start, end, offset = _parse_written(value)
     first, last = start.date(), end.date()
+    partial = len(value) < len("YYYY-MM-DD")  # a year or a year and month
     if offset is not None:
         shift = timedelta(minutes=offset)
         start, end = start - shift, end - shift
     elif tz is not timezone.utc:
         start, end = _local_to_utc(start, tz), _local_to_utc(end, tz)
-    return Span(start, end, first, last, offset, start_latest=end, end_earliest=start)
+    return Span(start, end, first, last, offset, start_latest=end, end_earliest=start,
+                first_day_latest=last if partial else None, last_day_earliest=first if partial else None)
 
 
 def end_of_written_day(span: Span, tz: tzinfo) -> datetime:

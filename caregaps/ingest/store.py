@@ -27,7 +27,8 @@ LOOKUP_CHUNK = 500
 RAW_COLUMNS = ("practice_id", "resource_type", "resource_id", "version", "content_hash", "received_at",
                "import_id", "is_current", "deleted", "body")
 FACT_COLUMNS = ("id", "practice_id", "patient_id", "kind", "resource_type", "resource_id", "component",
-                "start", "end", "start_latest", "end_earliest", "start_day", "end_day", "time_offset", "value_num", "value_unit", "status")
+                "start", "end", "start_latest", "end_earliest", "start_day", "end_day", "start_day_latest",
+                "end_day_earliest", "time_offset", "value_num", "value_unit", "status")
 
 
 @dataclass(slots=True)
@@ -65,7 +66,8 @@ def prepare(resource: dict, rtype: str, rid: str, text: bytes | None, location: 
         if not extracted.entered_in_error:  # withdrawn: keep the raw version, no facts
             item.references = extracted.references
             item.facts = [(f.patient_id, f.kind, rtype, rid, f.component, stored_time(f.start), stored_time(f.end),
-                           stored_time(f.start_latest), stored_time(f.end_earliest), stored_day(f.start_day), stored_day(f.end_day), f.offset,
+                           stored_time(f.start_latest), stored_time(f.end_earliest), stored_day(f.start_day), stored_day(f.end_day),
+                           stored_day(f.start_day_latest), stored_day(f.end_day_earliest), f.offset,
                            f.value_num, f.value_unit, f.status, f.codes) for f in extracted.facts]
     elif rtype == "Patient":
         item.patient = patient_row(resource, tz)

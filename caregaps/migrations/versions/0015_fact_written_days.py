@@ -9,7 +9,7 @@ Facts stored before this revision only have UTC instants. Their days are filled 
 instants in the practice's timezone (what the engine compared before) and their offset is left
 unknown (NULL, as for times written without one); re-importing the practice's export gives the
 exact written days. Their start and end are taken as precise (start_latest = start,
-end_earliest = end) until then.
+end_earliest = end, and no day range: start_day_latest and end_day_earliest NULL) until then.
 """
 from datetime import timezone
 from zoneinfo import ZoneInfo
@@ -31,6 +31,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('end_earliest', sa.DateTime(), nullable=True))
         batch.add_column(sa.Column('start_day', sa.Date(), nullable=True))
         batch.add_column(sa.Column('end_day', sa.Date(), nullable=True))
+        batch.add_column(sa.Column('start_day_latest', sa.Date(), nullable=True))
+        batch.add_column(sa.Column('end_day_earliest', sa.Date(), nullable=True))
         batch.add_column(sa.Column('time_offset', sa.Integer(), nullable=True))
     conn = op.get_bind()
     conn.execute(sa.text('UPDATE fact SET start_latest = start, end_earliest = "end"'))
@@ -60,6 +62,8 @@ def _day(moment, tz):
 def downgrade() -> None:
     with op.batch_alter_table('fact') as batch:
         batch.drop_column('time_offset')
+        batch.drop_column('end_day_earliest')
+        batch.drop_column('start_day_latest')
         batch.drop_column('end_day')
         batch.drop_column('start_day')
         batch.drop_column('end_earliest')

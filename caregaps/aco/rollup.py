@@ -35,6 +35,7 @@ from caregaps.aco import ACO_ID
 from caregaps.aco.matching import DEMOGRAPHICS, MBI, Match, Record, Split, match
 from caregaps.aco.models import MatchSplit, PersonLink
 from caregaps.models import Fact, FactCode, Patient, Practice, ResourceReference, utcnow
+from caregaps.statistics import refresh_statistics
 
 FACT, CODE, REF, PATIENT, PRACTICE = (Fact.__table__, FactCode.__table__, ResourceReference.__table__,
                                       Patient.__table__, Practice.__table__)
@@ -69,6 +70,7 @@ def rebuild_aco(engine: Engine) -> Rebuilt:
         _insert_persons(conn, rows, matches)
         facts = _copy_facts(conn)
         _copy_references(conn)
+    refresh_statistics(engine)  # after the commit: the ACO's rows are new to the planner
     rules = Counter(m.rule for m in matches.values())
     persons = Counter(m.person_id for m in matches.values())
     return Rebuilt(len(persons), len(matches), sum(n > 1 for n in persons.values()), rules[MBI],

@@ -25,6 +25,7 @@ from caregaps.ingest.store import BatchWriter
 from caregaps.ingest.workers import check_entry, checked_entries, checker_pool, rare_gc
 from caregaps.models import ImportIssue, ImportJob, Practice, utcnow
 from caregaps.db import session
+from caregaps.statistics import refresh_statistics
 
 JOB, ISSUE = ImportJob.__table__, ImportIssue.__table__
 COUNTED = {"created": "stored", "updated": "stored", "unchanged": "unchanged", "deleted": "deleted"}
@@ -57,7 +58,7 @@ def run_job(engine: Engine, job_id: str, batch_size: int = 2000, workers: int = 
     except Exception as exc:  # the store stays consistent; the job says why it stopped
         set_job(engine, job.id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=utcnow())
         raise
-    set_job(engine, job.id, status="completed", finished_at=utcnow())
+    complete_job(engine, job.id)
     with session(engine) as s:
         return s.get(ImportJob, job.id)
 
@@ -138,6 +139,13 @@ def _issue_row(import_id: str, issue: Issue) -> dict:
     return {"import_id": import_id, "severity": issue.severity, "code": issue.code, "file": loc.file,
             "line": loc.line, "entry": loc.entry, "resource_type": issue.resource_type,
             "resource_id": issue.resource_id, "path": issue.path, "message": issue.message}
+
+
+def complete_job(engine: Engine, job_id: str) -> None:
+    """Mark a job completed once the planner statistics cover what it stored, so that measures
+    evaluated as soon as it reads completed are planned with them (caregaps.statistics)."""
+    refresh_statistics(engine)
+    set_job(engine, job_id, status="completed", finished_at=utcnow())
 
 
 def set_job(engine: Engine, job_id: str, **values) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import func, select
 
 from caregaps.db import session
 from caregaps.fhir.outcome import error, issue_dict, outcome, response_bundle, summary_outcome
-from caregaps.ingest.jobs import Ingestor, create_job, set_job
+from caregaps.ingest.jobs import Ingestor, complete_job, create_job, set_job
 from caregaps.ingest.results import EntryResult
 from caregaps.ingest.problems import Issue, Location
 from caregaps.ingest.readers import bundle_entries
@@ -69,7 +69,7 @@ def _ingest_bundle(engine, settings, practice, bundle: dict, body: bytes) -> tup
     except Exception as exc:
         set_job(engine, job.id, status="failed", error=f"{type(exc).__name__}: {exc}", finished_at=utcnow())
         raise
-    set_job(engine, job.id, status="completed", finished_at=utcnow())
+    complete_job(engine, job.id)
     return job.id, results
 
 

@@ -28,6 +28,9 @@ def _problems(tmp_path, body: str):
     ("  Q: {from: encounter}\n  C: {all: [Q]}\n", 7, "C", "type mismatch: 'Q' is a query"),
     ("  C: {sex: female}\n  D: {exists: C}\n", 7, "D", "'C' is a condition"),
     ("  C: {exists: Nowhere}\n", 6, "C", "'Nowhere' is not defined"),
+    ("  Q: {from: condition, profile: ProblemList}\n", 6, "profile", "expected a QI-Core Condition profile"),
+    ("  Q: {from: encounter, profile: ConditionEncounterDiagnosis}\n", 6, "profile",
+     "type mismatch: a profile is one of QI-Core's Condition profiles; these are encounter events"),
 ])
 def test_each_problem_names_file_line_and_key(tmp_path, define, line, key, words):
     problems = _problems(tmp_path, HEAD + "define:\n" + define + POPS)

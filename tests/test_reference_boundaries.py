@@ -244,3 +244,68 @@ def test_bipolar_disorder_excludes_only_with_a_prevalence_interval(store, tmp_pa
         want.append(((status, abated), verdict))
     assert got == want
 
+
+# Which of QI-Core's two Condition profiles a measure reads, told by the Condition's category:
+# CMS122 "Initial Population" reads [ConditionEncounterDiagnosis: "Diabetes"] alone; CMS2 "History
+# of Bipolar Diagnosis Before Qualifying Encounter" reads [ConditionProblemsHealthConcerns:
+# "Bipolar Disorder"] alone, as does CMS69 "High BMI Interventions Performed" for "Overweight or
+# Obese" (case 9d92be1d: a dietary procedure without a reason, during an overweight concern).
+# Each variant sets the category and the matching meta.profile (the reference engine retrieves
+# by profile, caregaps by category).
+OVERWEIGHT = "CMS69FHIRPCSBMIScreenAndFollowUp/cases/9d92be1d"
+CATEGORY_SYSTEMS = {"health-concern": "http://hl7.org/fhir/us/core/CodeSystem/condition-category"}
+QICORE = "http://hl7.org/fhir/us/qicore/StructureDefinition/qicore-condition-"
+PROFILES = {"encounter-diagnosis": QICORE + "encounter-diagnosis", "problem-list-item": QICORE + "problems-health-concerns",
+            "health-concern": QICORE + "problems-health-concerns"}
+CONDITION_CATEGORY = [  # (measure, case, condition code, category, population) -> reference verdict
+    (("CMS122", DIABETES, "102781000119107", "encounter-diagnosis", "initial-population"), True),
+    (("CMS122", DIABETES, "102781000119107", "problem-list-item", "initial-population"), False),
+    (("CMS122", DIABETES, "102781000119107", "health-concern", "initial-population"), False),
+    (("CMS2", BIPOLAR, "10875004", "encounter-diagnosis", "denominator-exclusion"), False),
+    (("CMS2", BIPOLAR, "10875004", "problem-list-item", "denominator-exclusion"), True),
+    (("CMS2", BIPOLAR, "10875004", "health-concern", "denominator-exclusion"), True),
+    (("CMS69", OVERWEIGHT, "162863004", "encounter-diagnosis", "numerator"), False),
+    (("CMS69", OVERWEIGHT, "162863004", "problem-list-item", "numerator"), True),
+    (("CMS69", OVERWEIGHT, "162863004", "health-concern", "numerator"), True),
+]
+
+
+def test_a_measure_reading_one_condition_profile_reads_conditions_of_its_categories(store, tmp_path):
+    got, want = [], []
+    for (measure, folder, code, category, population), verdict in CONDITION_CATEGORY:
+        case = copy.deepcopy(_resources(_folder(folder)))
+        (condition,) = [r for r in case if r["resourceType"] == "Condition"
+                        and any(c.get("code") == code for c in r["code"]["coding"])]
+        condition["meta"] = {"profile": [PROFILES[category]]}
+        condition["category"] = [{"coding": [{"system": CATEGORY_SYSTEMS.get(
+            category, "http://terminology.hl7.org/CodeSystem/condition-category"), "code": category}]}]
+        got.append(((measure, category), _evaluate(store, tmp_path, measure, case, population)))
+        want.append(((measure, category), verdict))
+    assert got == want
+
+
+# A Condition without any category (US Core requires one; some exports leave it out) belongs to
+# neither profile by its data. caregaps reads it by both profiles rather than lose it: that is our
+# choice, not a reference verdict. A CQL test of the category itself stays exact: CMS69 "Low BMI
+# Interventions Ordered" needs UnderweightDiagnosis.isHealthConcern() (case 8835a50b: a referral
+# for an underweight health concern), which a Condition without category never is.
+UNDERWEIGHT = "CMS69FHIRPCSBMIScreenAndFollowUp/cases/8835a50b"
+UNCATEGORIZED = [  # (measure, case, condition code, population) -> caregaps' result
+    (("CMS122", DIABETES, "102781000119107", "initial-population"), True),   # profile: encounter diagnosis
+    (("CMS2", BIPOLAR, "10875004", "denominator-exclusion"), True),          # profile: problems, concerns
+    (("CMS69", OVERWEIGHT, "162863004", "numerator"), True),                 # profile: problems, concerns
+    (("CMS69", UNDERWEIGHT, "248342006", "numerator"), False),               # isHealthConcern()
+]
+
+
+def test_a_condition_without_category_is_read_by_either_profile_but_has_no_category(store, tmp_path):
+    got, want = [], []
+    for (measure, folder, code, population), result in UNCATEGORIZED:
+        case = copy.deepcopy(_resources(_folder(folder)))
+        (condition,) = [r for r in case if r["resourceType"] == "Condition"
+                        and any(c.get("code") == code for c in r["code"]["coding"])]
+        condition.pop("meta", None)
+        condition.pop("category", None)
+        got.append(((measure, folder), _evaluate(store, tmp_path, measure, case, population)))
+        want.append(((measure, folder), result))
+    assert got == want

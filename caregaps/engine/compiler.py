@@ -80,6 +80,8 @@ class Compiler:
         filters = [self._element(rows, element, refs, name) for element, refs in q.codes.items()
                    if not (driven and element == "code")]
         filters += [not_(self._codes(rows.c.fact_id, element, refs)) for element, refs in q.codes_not.items()]
+        if q.profile:
+            filters.append(self._profile(rows.c.fact_id, q.profile))
         if q.status:
             filters.append(rows.c.status.in_(q.status))
         if q.status_not:
@@ -212,6 +214,13 @@ class Compiler:
                     CODE.c.code == ref.code, CODE.c.element == element,
                     CODE.c.system == ref.system if ref.system else true()))
         return union(*parts) if len(parts) > 1 else parts[0]
+
+    def _profile(self, fact_id, categories: tuple[CodeRef, ...]):
+        """The Condition is of the profile: it has one of the profile's categories, or none at
+        all (US Core requires one; an export without it is read by either profile, not lost)."""
+        code = CODE.alias()
+        uncategorized = not_(exists(select(1).where(code.c.fact_id == fact_id, code.c.element == "category")))
+        return or_(self._codes(fact_id, "category", categories), uncategorized)
 
     def _codes(self, fact_id, element: str, refs: tuple[CodeRef, ...]):
         code = CODE.alias()

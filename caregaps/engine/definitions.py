@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from caregaps.engine import timephrase
-from caregaps.engine.language import (ELEMENTS, PICKS, Age, AllOf, AnyOf, Condition, Count, Deceased, Exists, Not,
+from caregaps.engine.language import (CONDITION_PROFILES, ELEMENTS, PICKS, Age, AllOf, AnyOf, Condition, Count, Deceased, Exists, Not,
                                       Query, Ref, Sex, Vocabulary, as_list, line_of, parse_value, time_tests)
 from caregaps.engine.source import Mapping, SourceError
 
 QUERY_KEYS = {"from", "code", "where", "where not", "status", "status not", "time", "time not", "value",
-              "pick", "only", "component", "encounter", "age", "age on", "description"}
+              "pick", "only", "component", "encounter", "age", "age on", "profile", "description"}
 CONDITION_KEYS = {"exists", "none", "count", "all", "any", "not", "age", "sex", "deceased"}
 
 
@@ -68,6 +68,11 @@ def read_query(name: str, node: Mapping, file: str, vocab: Vocabulary) -> Query:
         query.age_on = node["age on"]
     if "component" in node:
         query.component = _codes(node["component"], file, node.line_of("component"), "component", vocab)
+    if "profile" in node:
+        if node["profile"] not in CONDITION_PROFILES:
+            raise SourceError(file, node.line_of("profile"), "profile",
+                              f"expected a QI-Core Condition profile: {' or '.join(sorted(CONDITION_PROFILES))}")
+        query.profile = _codes(list(CONDITION_PROFILES[node["profile"]]), file, node.line_of("profile"), "profile", vocab)
     return query
 
 

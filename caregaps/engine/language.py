@@ -39,6 +39,13 @@ SYSTEMS = {
     "ANY": None,
 }
 PICKS = {"latest", "earliest", "lowest value", "highest value"}
+# QI-Core's two Condition profiles, as a CQL retrieve names them, and the categories that tell a
+# Condition's profile (a Condition without any category is read by both: see `profile`)
+CONDITION_PROFILES = {
+    "ConditionEncounterDiagnosis": ("CONDITION-CATEGORY encounter-diagnosis",),
+    "ConditionProblemsHealthConcerns": ("CONDITION-CATEGORY problem-list-item", "CONDITION-CATEGORY health-concern",
+                                        "US-CORE-CONDITION-CATEGORY health-concern"),
+}
 _CODE = re.compile(r"^([A-Za-z0-9-]+) (\S+)$")
 _VALUE = re.compile(r"^(<=|>=|<|>|=)\s*(-?\d+(?:\.\d+)?)\s*(.*)$")
 
@@ -77,6 +84,7 @@ class Query:
     pick: str | None = None
     on_latest_day: bool = False
     component: tuple[CodeRef, ...] = ()  # take the value of the component with one of these codes
+    profile: tuple[CodeRef, ...] = ()  # a Condition profile's categories: one of them, or none at all
     age: tuple[int | None, int | None] | None = None  # the patient's age on the event's day
     age_on: str = "end"  # which end of the event's interval gives that day
     description: str = ""

@@ -46,9 +46,19 @@ def _check_query(query: Query, definitions: dict, kinds: set[str]) -> None:
         for name in test.queries:
             if not isinstance(definitions.get(name), Query):
                 raise SourceError(query.file, query.line, "time", f"{test.phrase!r}: {name!r} is not a defined query")
+    if query.profile and _kind(query, definitions, kinds) not in ("condition", None):
+        raise SourceError(query.file, query.line, "profile",
+                          f"type mismatch: a profile is one of QI-Core's Condition profiles; these are {_kind(query, definitions, kinds)} events")
     if query.value is not None or query.pick in ("lowest value", "highest value") or query.component:
         key = "value" if query.value else "pick" if query.pick else "component"
         _needs_values(query.sources[0] if query.sources else query.source, definitions, kinds, query.file, query.line, key)
+
+
+def _kind(query: Query, definitions: dict, kinds: set[str]) -> str | None:
+    try:
+        return base_kind(query.sources[0] if query.sources else query.source, definitions, kinds)
+    except (ValueError, KeyError):
+        return None  # reported as a cycle or an undefined name elsewhere
 
 
 def _needs_values(name: str, definitions: dict, kinds: set[str], file: str, line: int, key: str) -> None:

@@ -597,7 +597,11 @@ FROM fact_code JOIN value_set_code ON value_set_code.code = fact_code.code AND v
 WHERE value_set_code.value_set IN (__[POSTCOMPILE_value_set_1]) AND fact_code.element = :element_1)) AS src_22 
 WHERE NOT (EXISTS (SELECT 1 
 FROM fact_code AS fact_code_1 
-WHERE fact_code_1.fact_id = src_22.fact_id AND fact_code_1.element = :element_2 AND (fact_code_1.code = :code_1 AND fact_code_1.system = :system_1 OR fact_code_1.code = :code_2 AND fact_code_1.system = :system_2))) AND (src_22.start IS NOT NULL OR src_22."end" IS NOT NULL) AND (CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END < :param_2 OR CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(src_22.start_day, :coalesce_2) ELSE NULL END = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END AND :param_2 = :param_2 AND CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END = :param_2) AND (:param_3 < CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END OR :param_3 = :param_3 AND CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(src_22.end_day, :coalesce_4) ELSE NULL END AND :param_3 = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END)) AS q_22;
+WHERE fact_code_1.fact_id = src_22.fact_id AND fact_code_1.element = :element_2 AND (fact_code_1.code = :code_1 AND fact_code_1.system = :system_1 OR fact_code_1.code = :code_2 AND fact_code_1.system = :system_2))) AND ((EXISTS (SELECT 1 
+FROM fact_code AS fact_code_2 
+WHERE fact_code_2.fact_id = src_22.fact_id AND fact_code_2.element = :element_3 AND fact_code_2.code = :code_3 AND fact_code_2.system = :system_3)) OR NOT (EXISTS (SELECT 1 
+FROM fact_code AS fact_code_3 
+WHERE fact_code_3.fact_id = src_22.fact_id AND fact_code_3.element = :element_4))) AND (src_22.start IS NOT NULL OR src_22."end" IS NOT NULL) AND (CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END < :param_2 OR CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(src_22.start_day, :coalesce_2) ELSE NULL END = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END AND :param_2 = :param_2 AND CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END = :param_2) AND (:param_3 < CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END OR :param_3 = :param_3 AND CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(src_22.end_day, :coalesce_4) ELSE NULL END AND :param_3 = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END)) AS q_22;
 -- parameters:
 --   coalesce_1 = datetime.date(1, 1, 1)
 --   coalesce_2 = datetime.date(1, 1, 1)
@@ -605,8 +609,11 @@ WHERE fact_code_1.fact_id = src_22.fact_id AND fact_code_1.element = :element_2 
 --   coalesce_4 = datetime.date(9999, 12, 31)
 --   code_1 = 'refuted'
 --   code_2 = 'entered-in-error'
+--   code_3 = 'encounter-diagnosis'
 --   element_1 = 'code'
 --   element_2 = 'verification'
+--   element_3 = 'category'
+--   element_4 = 'category'
 --   kind_1 = 'condition'
 --   kind_2 = 'condition'
 --   param_1 = 22
@@ -616,6 +623,7 @@ WHERE fact_code_1.fact_id = src_22.fact_id AND fact_code_1.element = :element_2 
 --   status_1 = ['active', 'recurrence', 'relapse']
 --   system_1 = 'http://terminology.hl7.org/CodeSystem/condition-ver-status'
 --   system_2 = 'http://terminology.hl7.org/CodeSystem/condition-ver-status'
+--   system_3 = 'http://terminology.hl7.org/CodeSystem/condition-category'
 --   value_set_1 = ['http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113883.3.464.1003.103.12.1001']
 
 -- Glycemic Status Assessment

@@ -426,12 +426,25 @@ FROM (SELECT fact.patient_id AS patient_id, fact.id AS fact_id, fact.resource_ty
 FROM fact 
 WHERE fact.practice_id = :practice_id_1 AND fact.kind = :kind_1 AND fact.component IS NULL AND fact.id IN (SELECT fact_code.fact_id 
 FROM fact_code JOIN value_set_code ON value_set_code.code = fact_code.code AND value_set_code.system = fact_code.system 
-WHERE value_set_code.value_set IN (__[POSTCOMPILE_value_set_1]) AND fact_code.element = :element_1)) AS src_17) AS q_17;
+WHERE value_set_code.value_set IN (__[POSTCOMPILE_value_set_1]) AND fact_code.element = :element_1)) AS src_17 
+WHERE (EXISTS (SELECT 1 
+FROM fact_code AS fact_code_1 
+WHERE fact_code_1.fact_id = src_17.fact_id AND fact_code_1.element = :element_2 AND (fact_code_1.code = :code_1 AND fact_code_1.system = :system_1 OR fact_code_1.code = :code_2 AND fact_code_1.system = :system_2 OR fact_code_1.code = :code_3 AND fact_code_1.system = :system_3))) OR NOT (EXISTS (SELECT 1 
+FROM fact_code AS fact_code_2 
+WHERE fact_code_2.fact_id = src_17.fact_id AND fact_code_2.element = :element_3))) AS q_17;
 -- parameters:
+--   code_1 = 'problem-list-item'
+--   code_2 = 'health-concern'
+--   code_3 = 'health-concern'
 --   element_1 = 'code'
+--   element_2 = 'category'
+--   element_3 = 'category'
 --   kind_1 = 'condition'
 --   param_1 = 17
 --   practice_id_1 = 'practice'
+--   system_1 = 'http://terminology.hl7.org/CodeSystem/condition-category'
+--   system_2 = 'http://terminology.hl7.org/CodeSystem/condition-category'
+--   system_3 = 'http://hl7.org/fhir/us/core/CodeSystem/condition-category'
 --   value_set_1 = ['http://cts.nlm.nih.gov/fhir/ValueSet/2.16.840.1.113762.1.4.1047.502']
 
 -- High BMI Orders

@@ -309,3 +309,40 @@ def test_a_condition_without_category_is_read_by_either_profile_but_has_no_categ
         got.append(((measure, folder), _evaluate(store, tmp_path, measure, case, population)))
         want.append(((measure, folder), result))
     assert got == want
+
+
+# CMS69 "Denominator Exceptions": [ServiceNotRequested] ... where NoBMIFollowUp.authoredOn same
+# day as start of QualifyingEncounter.period and NoBMIFollowUp.reasonRefused in "Medical Reason"
+# (case 6d26d364: a referral not requested, contraindicated); [ObservationCancelled] ... where
+# NoBMI.notDoneReason in "Medical Reason" (case a327cf96: a BMI not done, contraindicated). The
+# ELM reads reasonRefused from the qicore-doNotPerformReason extension and notDoneReason from
+# qicore-notDoneReason; another extension there, or an order dated only by its occurrence, is no
+# exception.
+BMI_REFERRAL = "CMS69FHIRPCSBMIScreenAndFollowUp/cases/6d26d364"
+BMI_NOT_DONE = "CMS69FHIRPCSBMIScreenAndFollowUp/cases/a327cf96"
+QICORE_EXT = "http://hl7.org/fhir/us/qicore/StructureDefinition/"
+BMI_EXCEPTIONS = [  # (case, resource type, change) -> reference denominator-exception
+    ((BMI_REFERRAL, "ServiceRequest", "as published"), True),
+    ((BMI_REFERRAL, "ServiceRequest", "qicore-notDoneReason"), False),
+    ((BMI_REFERRAL, "ServiceRequest", "qicore-reasonRefused"), False),
+    ((BMI_REFERRAL, "ServiceRequest", "occurrence, no authoredOn"), False),
+    ((BMI_NOT_DONE, "Observation", "as published"), True),
+    ((BMI_NOT_DONE, "Observation", "qicore-doNotPerformReason"), False),
+    ((BMI_NOT_DONE, "Observation", "qicore-reasonRefused"), False),
+]
+
+
+def test_bmi_exceptions_read_the_reason_extension_of_each_profile(store, tmp_path):
+    got, want = [], []
+    for (folder, rtype, change), verdict in BMI_EXCEPTIONS:
+        case = copy.deepcopy(_resources(_folder(folder)))
+        for resource in (r for r in case if r["resourceType"] == rtype):
+            if change.startswith("occurrence"):
+                resource["occurrenceDateTime"] = resource.pop("authoredOn")
+            elif change.startswith("qicore-"):
+                for extension in resource.get("extension", []):
+                    if extension["url"] in (QICORE_EXT + "qicore-doNotPerformReason", QICORE_EXT + "qicore-notDoneReason"):
+                        extension["url"] = QICORE_EXT + change
+        got.append(((folder, change), _evaluate(store, tmp_path, "CMS69", case, "denominator-exception")))
+        want.append(((folder, change), verdict))
+    assert got == want

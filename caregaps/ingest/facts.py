@@ -33,9 +33,13 @@ class Spec:
 
 _MED = (("code", "medicationCodeableConcept"),)
 QICORE = "http://hl7.org/fhir/us/qicore/StructureDefinition/"
-# why something was not done or not requested (QI-Core's negation extensions), kept as one label
-NOT_DONE_REASONS = {QICORE + "qicore-notDoneReason", QICORE + "qicore-doNotPerformReason",
-                    QICORE + "qicore-reasonRefused"}
+# why something was not done or not requested, kept as one label: the extension QI-Core 6's
+# negation profile of each resource type reads (ObservationCancelled.notDoneReason,
+# ServiceNotRequested.reasonRefused, DeviceNotRequested.reasonRefused); another extension there
+# is not that reason, as the measures' ELM reads it
+NOT_DONE_REASONS = {"Observation": QICORE + "qicore-notDoneReason",
+                    "ServiceRequest": QICORE + "qicore-doNotPerformReason",
+                    "DeviceRequest": QICORE + "qicore-doNotPerformReason"}
 SPECS: dict[str, Spec] = {
     "Observation": Spec("observation", time=("effective",), required=("status", "code"), value=True,
                         codes=(("code", "code"), ("category", "category")), refs=("encounter",)),
@@ -65,11 +69,12 @@ SPECS: dict[str, Spec] = {
                          required=("status", "vaccineCode"), codes=(("code", "vaccineCode"),)),
     "DiagnosticReport": Spec("diagnostic-report", time=("effective", "issued"), required=("status", "code"),
                              codes=(("code", "code"), ("category", "category")), refs=("encounter",)),
-    "ServiceRequest": Spec("service-request", time=("authoredOn", "occurrence"),
+    # an order is dated by its authoredOn alone, as every measure's CQL reads it
+    "ServiceRequest": Spec("service-request", time=("authoredOn",),
                            required=("status", "intent"),
                            codes=(("code", "code"), ("category", "category"), ("reason", "reasonCode")),
                            plain_codes=(("intent", "intent"),), refs=("encounter",)),
-    "DeviceRequest": Spec("device-request", time=("authoredOn", "occurrence"),
+    "DeviceRequest": Spec("device-request", time=("authoredOn",),
                           required=("status", "intent"), codes=(("code", "codeCodeableConcept"),),
                           plain_codes=(("intent", "intent"),), refs=("encounter",)),
     "AllergyIntolerance": Spec("allergy", patient="patient", time=("onset", "recordedDate"), status=None,
@@ -205,7 +210,7 @@ def _codes(resource: dict, rtype: str, spec: Spec) -> list[tuple[str, str | None
         if (pair := el.coding(klass, "Encounter.class")) is not None:
             out.append(("class", *pair))
     for i, ext in enumerate(_as_list(resource.get("extension"))):
-        if isinstance(ext, dict) and ext.get("url") in NOT_DONE_REASONS and "valueCodeableConcept" in ext:
+        if isinstance(ext, dict) and ext.get("url") == NOT_DONE_REASONS.get(rtype) and "valueCodeableConcept" in ext:
             path = f"{rtype}.extension[{i}].valueCodeableConcept"
             out.extend(("not-done-reason", s, c) for s, c in el.codings(ext["valueCodeableConcept"], path))
     if resource.get("doNotPerform") is True:  # a request NOT to do something (QI-Core ...NotRequested)

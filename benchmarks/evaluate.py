@@ -33,15 +33,17 @@ from caregaps.terminology import load_valuesets
 
 MEASURES = ("CMS122", "CMS125", "CMS130", "CMS165", "CMS2")
 PRACTICE = "bench"
+# what a fact knows of its times besides its start and end instants (migration 0015)
+TIMES = "start_latest, end_earliest, start_day, start_day_latest, end_day_earliest, end_day, time_offset"
 COPIED = {
     "patient": ("practice_id, resource_id, identifiers, family, given, birth_date, gender, race, ethnicity, "
                 "deceased, general_practitioner, sex",
                 "practice_id, resource_id || :suffix, identifiers, family, given, birth_date, gender, race, "
                 "ethnicity, deceased, general_practitioner, sex", ""),
     "fact": ("id, practice_id, patient_id, kind, resource_type, resource_id, component, start, \"end\", "
-             "value_num, value_unit, status",
+             f"{TIMES}, value_num, value_unit, status",
              "id + :shift, practice_id, CASE WHEN patient_id = '' THEN '' ELSE patient_id || :suffix END, kind, "
-             "resource_type, resource_id || :suffix, component, start, \"end\", value_num, value_unit, status",
+             f"resource_type, resource_id || :suffix, component, start, \"end\", {TIMES}, value_num, value_unit, status",
              "WHERE id <= :last_fact"),
     "fact_code": ("fact_id, element, system, code", "fact_id + :shift, element, system, code",
                   "WHERE fact_id <= :last_fact"),

@@ -16,7 +16,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, MetaData, Table, select
+from sqlalchemy import Column, DateTime, MetaData, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from caregaps.engine.catalog import default_root, load_catalog
@@ -157,3 +157,32 @@ def test_a_shift_gives_each_execution_its_own_amount(engine):
     as_datetimes = [g if isinstance(g, datetime) else datetime.fromisoformat(str(g)) for g in got]
     assert as_datetimes == [datetime(2026, 2, 14, 10), datetime(2026, 2, 2, 10), datetime(2026, 1, 30, 10)]
     assert [str(d)[:10] for d in days] == ["2008-01-31", "1961-01-31"]
+
+
+CALENDAR = [  # (moment, years, months, days) -> moved, as CQL adds a quantity: months, then days,
+    # the day clamped to the end of a shorter month (CQL Author's Guide, Date/Time arithmetic)
+    ((datetime(2026, 3, 31, 10, 0, 0, 500000), 0, 6, 0), datetime(2026, 9, 30, 10, 0, 0, 500000)),
+    ((datetime(2026, 12, 31, 23, 59, 59), 0, -15, 0), datetime(2025, 9, 30, 23, 59, 59)),
+    ((datetime(2028, 2, 29, 8, 0), -18, 0, 0), datetime(2010, 2, 28, 8, 0)),
+    ((datetime(2028, 2, 29, 8, 0), 1, 0, 0), datetime(2029, 2, 28, 8, 0)),
+    ((datetime(2026, 1, 31, 8, 0), 0, 1, 1), datetime(2026, 3, 1, 8, 0)),  # February 28, then a day
+    ((datetime(2026, 1, 30, 8, 0), 0, 1, 0), datetime(2026, 2, 28, 8, 0)),
+    ((datetime(2026, 5, 15, 8, 0), 2, -3, -14), datetime(2028, 2, 1, 8, 0)),
+    ((datetime(2026, 1, 1, 0, 0), 0, 6, 0), datetime(2026, 7, 1, 0, 0)),
+]
+
+
+def test_a_shift_clamps_the_day_to_a_shorter_month_on_both_databases(engine):
+    with engine.connect() as conn:
+        table = Table("calendar_probe", MetaData(), Column("at", DateTime), prefixes=["TEMPORARY"])
+        table.create(conn)
+        got, want = [], []
+        for (moment, years, months, days), moved in CALENDAR:
+            conn.execute(table.delete())
+            conn.execute(table.insert().values(at=moment))
+            instant = conn.execute(select(shifted(table.c.at, years, months, days))).scalar_one()
+            day = conn.execute(select(shifted_day(func.date(table.c.at), years, months, days))).scalar_one()
+            instant = instant if isinstance(instant, datetime) else datetime.fromisoformat(str(instant))
+            got.append((moment, instant, str(day)[:10]))
+            want.append((moment, moved, moved.date().isoformat()))
+    assert got == want

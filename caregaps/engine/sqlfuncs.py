@@ -44,24 +44,32 @@ class shifted_day(_calendar_shift):
     inherit_cache = True
 
 
-def _sqlite_parts(element, compiler, **kw) -> tuple[str, list[str]]:
-    column, *amounts = [compiler.process(c, **kw) for c in element.clauses]
-    units = ("years", "months", "days")
-    # SQLite modifiers are text such as '+2 years'; built from the bound numbers in SQL
-    mods = [f"(CASE WHEN {a} < 0 THEN '' ELSE '+' END || {a} || ' {u}')" for a, u in zip(amounts, units)]
-    return column, mods
+def _sqlite_shift(fn: str, element, compiler, **kw) -> str:
+    """`fn` ('datetime' or 'date') of the column moved by whole months, then days, clamping the
+    day to the end of a shorter month as CQL and PostgreSQL do (March 31 + 6 months is September
+    30, February 29 + 1 year February 28). SQLite overflows into the next month instead (October 1,
+    March 1): a result whose day differs from the column's went over, by as many days as it shows."""
+    column, years, months, days = [compiler.process(c, **kw) for c in element.clauses]
+    moved = f"{fn}({column}, {_modifier(f'({years}) * 12 + ({months})', 'months')})"
+    clamped = (f"(CASE WHEN strftime('%d', {moved}) = strftime('%d', {column}) THEN {moved} "
+               f"ELSE {fn}({moved}, '-' || CAST(strftime('%d', {moved}) AS INTEGER) || ' days') END)")
+    return f"{fn}({clamped}, {_modifier(days, 'days')})"
+
+
+def _modifier(amount: str, unit: str) -> str:
+    """A SQLite date modifier such as '+2 months', built in SQL from a bound amount."""
+    return f"(CASE WHEN {amount} < 0 THEN '' ELSE '+' END || ({amount}) || ' {unit}')"
 
 
 @compiles(shifted, "sqlite")
 def _shifted_sqlite(element, compiler, **kw):
-    column, mods = _sqlite_parts(element, compiler, **kw)
-    return f"(datetime({column}, {', '.join(mods)}) || substr({column}, 20))"
+    column = compiler.process(element.clauses.clauses[0], **kw)
+    return f"({_sqlite_shift('datetime', element, compiler, **kw)} || substr({column}, 20))"
 
 
 @compiles(shifted_day, "sqlite")
 def _shifted_day_sqlite(element, compiler, **kw):
-    column, mods = _sqlite_parts(element, compiler, **kw)
-    return f"date({column}, {', '.join(mods)})"
+    return _sqlite_shift("date", element, compiler, **kw)
 
 
 def _pg_interval(element, compiler, **kw) -> tuple[str, str]:

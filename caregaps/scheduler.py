@@ -91,7 +91,7 @@ def reevaluate_due(engine: Engine, settings: Settings, now: datetime | None = No
                 if nightly.latest_due(last, now) is None:
                     continue
                 catalog = catalog or prepare(engine)
-                refreshed = refresh_practice(engine, catalog, practice_id)
+                refreshed = refresh_practice(engine, catalog, practice_id, now=now)  # the period of today there
             except Exception:  # noqa: BLE001  (one practice's failure must not stop the others or the deliveries)
                 log.exception("could not re-evaluate %s; trying again in %s", practice_id, RETRY_FAILED_AFTER)
                 _failed_at[practice_id] = now
@@ -100,17 +100,17 @@ def reevaluate_due(engine: Engine, settings: Settings, now: datetime | None = No
             _failed_at.pop(practice_id, None)
             done.append(practice_id)
         if done:
-            _refresh_aco(engine, catalog)
+            _refresh_aco(engine, catalog, now)
     return done
 
 
-def _refresh_aco(engine: Engine, catalog) -> None:
+def _refresh_aco(engine: Engine, catalog, now: datetime) -> None:
     """After members were re-evaluated: rebuild the ACO roll-up and evaluate it (a failure is
     logged, so that deliveries still go out)."""
     from caregaps.aco.evaluate import refresh_aco
 
     try:
-        evaluated = refresh_aco(engine, catalog)
+        evaluated = refresh_aco(engine, catalog, now=now)
     except Exception:  # noqa: BLE001
         log.exception("could not rebuild and evaluate the ACO roll-up")
         return

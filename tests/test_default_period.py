@@ -109,3 +109,15 @@ def test_given_the_app_clock_when_a_route_leaves_the_period_out_then_it_is_the_p
 
     dashboard = app_at_new_year.get("/api/dashboard", headers=auth).json()
     assert dashboard["period"] == {"start": year[0].isoformat(), "end": year[1].isoformat()}
+
+
+def test_given_the_nightly_reevaluation_at_new_year_then_each_practice_and_the_aco_run_their_own_year(two_clocks):
+    from caregaps.aco import ACO_ID
+    from caregaps.scheduler import reevaluate_due
+
+    assert reevaluate_due(two_clocks, get_settings(reevaluate_at="00:00"), now=NOW.replace(tzinfo=None)) == [
+        "chicago", "greenwich"]
+    runs = _runs(two_clocks)
+    assert runs["chicago"] == (*YEAR_2026, date(2026, 12, 31))
+    assert runs["greenwich"] == (*YEAR_2027, date(2027, 1, 1))
+    assert runs[ACO_ID] == (*YEAR_2026, date(2026, 12, 31))

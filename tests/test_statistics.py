@@ -33,7 +33,8 @@ def analyzed_rows(conn, table: str) -> int | None:
         has_stats = conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first()
         stat = has_stats and conn.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}).scalar()
         return int(stat.split()[0]) if stat else None
-    rows = conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = :t AND relkind = 'r'"), {"t": table}).scalar()
+    # the table the connection's search_path finds (the official cases keep their own schema)
+    rows = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"), {"t": f'"{table}"'}).scalar()
     return None if rows is None or rows < 0 else int(rows)  # -1: never analyzed (TRUNCATE resets it)
 
 

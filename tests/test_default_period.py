@@ -121,3 +121,18 @@ def test_given_the_nightly_reevaluation_at_new_year_then_each_practice_and_the_a
     assert runs["chicago"] == (*YEAR_2026, date(2026, 12, 31))
     assert runs["greenwich"] == (*YEAR_2027, date(2027, 1, 1))
     assert runs[ACO_ID] == (*YEAR_2026, date(2026, 12, 31))
+
+
+def test_given_the_app_clock_then_the_patient_page_gives_the_age_on_the_practice_today(
+        app_at_new_year, two_clocks, tmp_path):
+    from caregaps.worklist.patient_view import patient_view
+    from tests.measure_data import load, patient
+
+    for practice in ("chicago", "greenwich"):
+        load(two_clocks, practice, [patient("pat", birth="1960-01-01")], tmp_path / practice)
+    ages = {p: patient_view(two_clocks, CATALOG, p, "pat", NOW)["age"] for p in ("chicago", "greenwich")}
+    assert ages == {"chicago": 66, "greenwich": 67}  # the 67th birthday is Jan 1, already come in UTC
+    auth = {"Authorization": f"Bearer {create_token(two_clocks, 'chicago')}"}
+    page = app_at_new_year.get("/api/worklist/patients/chicago/pat", headers=auth)
+    assert page.status_code == 200, page.text
+    assert page.json()["age"] == 66

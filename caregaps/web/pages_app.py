@@ -139,7 +139,7 @@ def patient_page(practice_id: str, patient_id: str, request: Request, engine: En
 
 
 def _view(request: Request, engine, ctx: dict, practice_id: str, patient_id: str) -> dict:
-    view = patient_view(engine, catalog_of(request, engine), practice_id, patient_id) \
+    view = patient_view(engine, catalog_of(request, engine), practice_id, patient_id, request.app.state.clock()) \
         if practice_id in ctx["practices"] else None
     if view is None:
         raise HTTPException(404, f"no patient {patient_id} in your practices")

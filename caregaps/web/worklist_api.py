@@ -62,11 +62,12 @@ def worklist(viewer: ViewerDep, engine: EngineDep, practice: str | None = None,
 
 @router.get("/patients/{practice_id}/{patient_id}", summary="The patient page's data: gaps, evidence, risk, timeline",
             dependencies=[PageTurn])
-def patient(practice_id: str, patient_id: str, request: Request, viewer: ViewerDep, engine: EngineDep) -> dict:
+def patient(practice_id: str, patient_id: str, request: Request, viewer: ViewerDep, engine: EngineDep,
+            now: NowDep) -> dict:
     from caregaps.web.fhir_measures import catalog_of
     from caregaps.worklist.patient_view import patient_view
 
-    view = patient_view(engine, catalog_of(request, engine), practice_id, patient_id) \
+    view = patient_view(engine, catalog_of(request, engine), practice_id, patient_id, now) \
         if practice_id in viewer.practices else None
     if view is None:
         raise HTTPException(404, f"no patient {patient_id} in your practices")

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, bindparam, func, select
 
 from caregaps.engine.catalog import Catalog
 from caregaps.engine.codes import GAP_STATUSES, GAPS
+from caregaps.engine.runs import local_today
 from caregaps.models import (CareGap, Fact, FactCode, MeasureResult, MeasureRun, Patient, Practice, RiskScore,
                              WorklistItem)
 from caregaps.worklist.queries import item_with_history
@@ -61,8 +62,10 @@ _TIMELINE = (select(FACT.c.kind, FACT.c.resource_type, FACT.c.resource_id, FACT.
              .order_by(func.coalesce(FACT.c.end, FACT.c.start).desc()).limit(60))
 
 
-def patient_view(engine: Engine, catalog: Catalog, practice_id: str, patient_id: str) -> dict | None:
-    """Demographics, gaps with evidence, risk, timeline, worklist item and history; None if unknown."""
+def patient_view(engine: Engine, catalog: Catalog, practice_id: str, patient_id: str,
+                 now: datetime | None = None) -> dict | None:
+    """Demographics, gaps with evidence, risk, timeline, worklist item and history; None if unknown.
+    The age is on today at the practice at `now` (default: this instant)."""
     who = {"practice_id": practice_id, "patient_id": patient_id}
     with engine.connect() as conn:
         person = conn.execute(_PERSON, who).mappings().first()
@@ -88,7 +91,7 @@ def patient_view(engine: Engine, catalog: Catalog, practice_id: str, patient_id:
         "practice_id": practice_id, "patient_id": patient_id,
         "name": " ".join(x for x in (person["given"], person["family"]) if x) or patient_id,
         "birth_date": person["birth_date"].isoformat() if person["birth_date"] else None,
-        "age": _age(person["birth_date"]), "gender": person["gender"],
+        "age": _age(person["birth_date"], local_today(tz, now)), "gender": person["gender"],
         "general_practitioner": person["general_practitioner"],
         "gaps": gaps,
         "risk": None if risk is None else {"tier": risk["tier"], "score": risk["score"], "factors": risk["factors"],
@@ -100,8 +103,7 @@ def patient_view(engine: Engine, catalog: Catalog, practice_id: str, patient_id:
     }
 
 
-def _age(birth: date | None) -> int | None:
+def _age(birth: date | None, today: date) -> int | None:
     if birth is None:
         return None
-    today = date.today()
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))

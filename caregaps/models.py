@@ -57,6 +57,8 @@ class Patient(SQLModel, table=True):
     ethnicity: Optional[str] = None
     deceased: bool = False
     deceased_at: Optional[datetime] = Field(default=None, sa_type=DateTime)  # Patient.deceasedDateTime
+    # the latest instant deceasedDateTime may name ("2026-12-31" is some instant of that day)
+    deceased_latest: Optional[datetime] = Field(default=None, sa_type=DateTime)
     general_practitioner: Optional[str] = None
 
 

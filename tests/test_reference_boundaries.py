@@ -346,3 +346,31 @@ def test_bmi_exceptions_read_the_reason_extension_of_each_profile(store, tmp_pat
         got.append(((folder, change), _evaluate(store, tmp_path, "CMS69", case, "denominator-exception")))
         want.append(((folder, change), verdict))
     assert got == want
+
+
+# CMS349 "Patient Expired": Patient.deceased on or before end of "Measurement Period" (millisecond
+# precision): a date, or a time without milliseconds, on the period's last day or second may be
+# after its last millisecond. Case 010e7c7c is in the denominator, without exception.
+ALIVE = "CMS349FHIRHIVScreening/cases/010e7c7c"
+DECEASED = [  # Patient.deceasedDateTime -> reference denominator-exception
+    ("2026-12-31", False),
+    ("2026-12-31T12:00:00Z", True),
+    ("2026-12-30", True),
+    ("2026-12", False),
+    ("2026", False),
+    ("2026-12-31T23:59:59Z", False),
+    ("2026-12-31T23:59:59.999Z", True),
+    ("2026-12-31T23:00:00-05:00", False),   # January 1 in UTC
+    ("2027-01-01T01:00:00+09:00", True),    # December 31 in UTC
+    ("2026-12-31T19:00:00-05:00", False),
+]
+
+
+def test_a_death_is_known_to_its_precision(store, tmp_path):
+    got, want = [], []
+    for deceased, verdict in DECEASED:
+        case = copy.deepcopy(_resources(_folder(ALIVE)))
+        _one(case, "Patient")["deceasedDateTime"] = deceased
+        got.append((deceased, _evaluate(store, tmp_path, "CMS349", case, "denominator-exception")))
+        want.append((deceased, verdict))
+    assert got == want

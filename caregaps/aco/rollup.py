@@ -134,11 +134,13 @@ def _insert_persons(conn: Connection, rows, matches: dict[tuple[str, str], Match
         identifiers = []
         for r in group:
             identifiers += [i for i in r["identifiers"] or [] if i not in identifiers]
-        died = [r["deceased_at"] for r in group if r["deceased_at"] is not None]
+        died = [r for r in group if r["deceased_at"] is not None]  # the earliest death of the person's records
         persons.append({**{c: rep[c] for c in ("family", "given", "birth_date", "gender", "sex", "race",
                                               "ethnicity")},
                         "practice_id": ACO_ID, "resource_id": person_id, "identifiers": identifiers,
-                        "deceased": any(r["deceased"] for r in group), "deceased_at": min(died, default=None),
+                        "deceased": any(r["deceased"] for r in group),
+                        "deceased_at": min((r["deceased_at"] for r in died), default=None),
+                        "deceased_latest": min((r["deceased_latest"] or r["deceased_at"] for r in died), default=None),
                         "general_practitioner": None})
     if persons:
         conn.execute(insert(PATIENT), persons)

@@ -376,8 +376,9 @@ class Compiler:
                 checks.append(PATIENT.c.birth_date > self.period.born_on_or_before(test.high + 1, test.at))
             return and_(*checks)
         if isinstance(test, Deceased):
-            died = PATIENT.c.deceased_at
-            return and_(died.is_not(None), self._relation(timing.exact(died), timing.exact(died), test.test, None))
+            # some instant of [deceased_at, deceased_latest], as precisely as it was written
+            died = timing.Moment(PATIENT.c.deceased_at, func.coalesce(PATIENT.c.deceased_latest, PATIENT.c.deceased_at))
+            return and_(PATIENT.c.deceased_at.is_not(None), self._relation(died, died, test.test, None))
         if isinstance(test, Sex):
             return PATIENT.c.sex == SEX_CODES[test.value]
         raise TypeError(f"not a condition: {test!r}")

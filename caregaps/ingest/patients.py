@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import timezone, tzinfo
 
 from caregaps.ingest import elements as el
-from caregaps.ingest.fhirtime import FhirTimeError, parse_date, parse_interval
+from caregaps.ingest.fhirtime import FhirTimeError, parse_date, parse_span
 from caregaps.ingest.problems import Problem
 
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
@@ -40,7 +40,7 @@ def patient_row(resource: dict, tz: tzinfo = timezone.utc) -> dict:
         "race": _omb_category(resource, "us-core-race"),
         "ethnicity": _omb_category(resource, "us-core-ethnicity"),
         "deceased": bool(resource.get("deceasedBoolean") or resource.get("deceasedDateTime")),
-        "deceased_at": _deceased_at(resource, tz),
+        **_deceased(resource, tz),
         "general_practitioner": gp,
     }
 
@@ -63,15 +63,17 @@ def _name(value: object) -> tuple[str | None, str | None]:
     return (family if isinstance(family, str) else None), (given or None)
 
 
-def _deceased_at(resource: dict, tz: tzinfo) -> datetime | None:
-    """When the patient died (the start of deceasedDateTime, naive UTC), if the export says."""
+def _deceased(resource: dict, tz: tzinfo) -> dict:
+    """When the patient died, if the export says: some instant in [deceased_at, deceased_latest]
+    (naive UTC), as precisely as deceasedDateTime is written."""
     value = resource.get("deceasedDateTime")
     if value is None:
-        return None
+        return {"deceased_at": None, "deceased_latest": None}
     try:
-        return parse_interval(value, tz)[0]
+        span = parse_span(value, tz)
     except FhirTimeError as exc:
         raise Problem(str(exc), path="Patient.deceasedDateTime", code="value") from None
+    return {"deceased_at": span.start, "deceased_latest": span.start_latest}
 
 
 def _sex(resource: dict) -> str | None:

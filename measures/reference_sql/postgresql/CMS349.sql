@@ -98,7 +98,7 @@ WHERE cg_events.def_id = %(def_id_2)s::INTEGER) AS denominator, patient.resource
 FROM cg_events 
 WHERE cg_events.def_id = %(def_id_3)s::INTEGER) AS denominator_exclusion, patient.resource_id IN (SELECT cg_events.patient_id 
 FROM cg_events 
-WHERE cg_events.def_id = %(def_id_4)s::INTEGER) AS numerator, patient.deceased_at IS NOT NULL AND patient.deceased_at <= %(param_1)s::TIMESTAMP WITHOUT TIME ZONE AS denominator_exception 
+WHERE cg_events.def_id = %(def_id_4)s::INTEGER) AS numerator, patient.deceased_at IS NOT NULL AND (coalesce(patient.deceased_latest, patient.deceased_at) < %(param_1)s::TIMESTAMP WITHOUT TIME ZONE OR patient.deceased_at = coalesce(patient.deceased_latest, patient.deceased_at) AND %(param_1)s::TIMESTAMP WITHOUT TIME ZONE = %(param_1)s::TIMESTAMP WITHOUT TIME ZONE AND coalesce(patient.deceased_latest, patient.deceased_at) = %(param_1)s::TIMESTAMP WITHOUT TIME ZONE) AS denominator_exception 
 FROM patient 
 WHERE patient.practice_id = %(practice_id_1)s::VARCHAR;
 -- parameters:

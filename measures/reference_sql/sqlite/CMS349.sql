@@ -98,7 +98,7 @@ WHERE cg_events.def_id = :def_id_2) AS denominator, patient.resource_id IN (SELE
 FROM cg_events 
 WHERE cg_events.def_id = :def_id_3) AS denominator_exclusion, patient.resource_id IN (SELECT cg_events.patient_id 
 FROM cg_events 
-WHERE cg_events.def_id = :def_id_4) AS numerator, patient.deceased_at IS NOT NULL AND patient.deceased_at <= :param_1 AS denominator_exception 
+WHERE cg_events.def_id = :def_id_4) AS numerator, patient.deceased_at IS NOT NULL AND (coalesce(patient.deceased_latest, patient.deceased_at) < :param_1 OR patient.deceased_at = coalesce(patient.deceased_latest, patient.deceased_at) AND :param_1 = :param_1 AND coalesce(patient.deceased_latest, patient.deceased_at) = :param_1) AS denominator_exception 
 FROM patient 
 WHERE patient.practice_id = :practice_id_1;
 -- parameters:

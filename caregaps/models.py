@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index, Integer, Text, UniqueConstraint, func, text
+from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants 64-bit keys at this scale.
@@ -127,6 +127,25 @@ class Fact(SQLModel, table=True):
 # the patient page's timeline: a patient's latest facts first, without sorting all of them
 Index("ix_fact_timeline", Fact.__table__.c.practice_id, Fact.__table__.c.patient_id,
       func.coalesce(Fact.__table__.c.end, Fact.__table__.c.start))
+
+
+class FactTime(SQLModel, table=True):
+    """Another element that dates a fact, for the measures whose CQL reads it instead of the
+    usual one (`dated by:`), e.g. the `issued` of a cancelled Observation. Its times are kept as
+    the fact's own are (instants known to their precision, written days, offset)."""
+
+    __tablename__ = "fact_time"
+    fact_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    dating: str = Field(sa_column=Column(String(16), primary_key=True))  # the element, e.g. issued
+    start: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    end: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    start_latest: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    end_earliest: Optional[datetime] = Field(default=None, sa_type=DateTime)
+    start_day: Optional[date] = Field(default=None, sa_type=Date)
+    end_day: Optional[date] = Field(default=None, sa_type=Date)
+    start_day_latest: Optional[date] = Field(default=None, sa_type=Date)
+    end_day_earliest: Optional[date] = Field(default=None, sa_type=Date)
+    time_offset: Optional[int] = None
 
 
 class FactCode(SQLModel, table=True):

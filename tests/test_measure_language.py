@@ -31,6 +31,10 @@ def _problems(tmp_path, body: str):
     ("  Q: {from: condition, profile: ProblemList}\n", 6, "profile", "expected a QI-Core Condition profile"),
     ("  Q: {from: encounter, profile: ConditionEncounterDiagnosis}\n", 6, "profile",
      "type mismatch: a profile is one of QI-Core's Condition profiles; these are encounter events"),
+    ("  Q: {from: observation, status: cancelled, dated by: recorded}\n", 6, "dated by", "expected one of issued"),
+    ("  Q: {from: observation, dated by: issued}\n", 6, "dated by", "issued is kept for cancelled events only"),
+    ("  Q: {from: encounter, status: cancelled, dated by: issued}\n", 6, "dated by",
+     "issued dates the facts a query reads 'from: observation'"),
 ])
 def test_each_problem_names_file_line_and_key(tmp_path, define, line, key, words):
     problems = _problems(tmp_path, HEAD + "define:\n" + define + POPS)

@@ -374,3 +374,35 @@ def test_a_death_is_known_to_its_precision(store, tmp_path):
         got.append((deceased, _evaluate(store, tmp_path, "CMS349", case, "denominator-exception")))
         want.append((deceased, verdict))
     assert got == want
+
+
+# Which element dates a cancelled Observation is the measure's choice. CMS2 "Medical or Patient
+# Reason for Not Screening Adult for Depression": NoAdultScreen.issued during day of
+# QualifyingEncounter.period (case 12786a64: screening declined, issued on the encounter's day);
+# CMS69 "Medical Reason Or Patient Reason For Not Performing BMI Exam":
+# NoBMI.effective.toInterval() ends same day as start of QualifyingEncounter.period (a327cf96).
+SCREEN_DECLINED = "CMS2FHIRPCSDepressionScreenAndFollowUp/cases/12786a64"
+CANCELLED_DATES = [  # (measure, case, changes to the cancelled Observation) -> reference denominator-exception
+    (("CMS2", SCREEN_DECLINED, ()), True),
+    (("CMS2", SCREEN_DECLINED, (("effectiveDateTime", "2026-03-01T08:00:00.000+00:00"),)), True),
+    (("CMS2", SCREEN_DECLINED, (("effectiveDateTime", "2026-06-28T08:00:00.000+00:00"), ("issued", None))), False),
+    (("CMS2", SCREEN_DECLINED, (("effectiveDateTime", "2026-06-28T08:00:00.000+00:00"),
+                                ("issued", "2026-06-29T08:00:00.000+00:00"))), False),
+    (("CMS69", BMI_NOT_DONE, ()), True),
+    (("CMS69", BMI_NOT_DONE, (("effectiveDateTime", None),)), False),   # issued alone: no effective
+    (("CMS69", BMI_NOT_DONE, (("issued", "2026-09-01T08:00:00.000+00:00"),)), True),
+]
+
+
+def test_a_cancelled_observation_is_dated_by_the_element_each_measure_reads(store, tmp_path):
+    got, want = [], []
+    for (measure, folder, changes), verdict in CANCELLED_DATES:
+        case = copy.deepcopy(_resources(_folder(folder)))
+        (cancelled,) = [r for r in case if r["resourceType"] == "Observation" and r["status"] == "cancelled"]
+        for element, value in changes:
+            cancelled.pop(element, None)
+            if value is not None:
+                cancelled[element] = value
+        got.append(((measure, changes), _evaluate(store, tmp_path, measure, case, "denominator-exception")))
+        want.append(((measure, changes), verdict))
+    assert got == want

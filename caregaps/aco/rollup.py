@@ -34,11 +34,13 @@ from sqlalchemy import (BigInteger, Column, Connection, Engine, MetaData, Table,
 from caregaps.aco import ACO_ID
 from caregaps.aco.matching import DEMOGRAPHICS, MBI, Match, Record, Split, match
 from caregaps.aco.models import MatchSplit, PersonLink
-from caregaps.models import Fact, FactCode, Patient, Practice, ResourceReference, utcnow
+from caregaps.models import Fact, FactCode, FactTime, Patient, Practice, ResourceReference, utcnow
 from caregaps.statistics import refresh_statistics
 
 FACT, CODE, REF, PATIENT, PRACTICE = (Fact.__table__, FactCode.__table__, ResourceReference.__table__,
                                       Patient.__table__, Practice.__table__)
+TIME = FactTime.__table__
+TIME_COLUMNS = [c.name for c in TIME.c if c.name != "fact_id"]
 LINK, SPLIT = PersonLink.__table__, MatchSplit.__table__
 FACT_MAP = Table("aco_fact_map", MetaData(), Column("old_id", BigInteger, primary_key=True),
                  Column("new_id", BigInteger, nullable=False), prefixes=["TEMPORARY"])
@@ -119,6 +121,7 @@ def _store_links(conn: Connection, matches: dict[tuple[str, str], Match]) -> Non
 def _clear(conn: Connection) -> None:
     facts = select(FACT.c.id).where(FACT.c.practice_id == ACO_ID)
     conn.execute(delete(CODE).where(CODE.c.fact_id.in_(facts)))
+    conn.execute(delete(TIME).where(TIME.c.fact_id.in_(facts)))
     for table in (FACT, REF, PATIENT):
         conn.execute(delete(table).where(table.c.practice_id == ACO_ID))
 
@@ -181,6 +184,10 @@ def _copy_facts(conn: Connection) -> int:
     conn.execute(insert(CODE).from_select(["fact_id", "element", "system", "code"], select(
         FACT_MAP.c.new_id, CODE.c.element, CODE.c.system, CODE.c.code).select_from(
         CODE.join(FACT_MAP, FACT_MAP.c.old_id == CODE.c.fact_id))))
+    # other datings are instants (a cancelled Observation's issued): copied as they are
+    conn.execute(insert(TIME).from_select(["fact_id", *TIME_COLUMNS], select(
+        FACT_MAP.c.new_id, *[TIME.c[c] for c in TIME_COLUMNS]).select_from(
+        TIME.join(FACT_MAP, FACT_MAP.c.old_id == TIME.c.fact_id))))
     return conn.execute(select(func.count()).select_from(FACT_MAP)).scalar_one()
 
 

@@ -27,9 +27,10 @@ from caregaps.engine import timing
 from caregaps.engine.sqlfuncs import shifted, shifted_day
 from caregaps.engine.timephrase import Point, TimeTest
 from caregaps.ingest.facts import SPECS
-from caregaps.models import Fact, FactCode, Patient, ResourceReference, ValueSetCode
+from caregaps.models import Fact, FactCode, FactTime, Patient, ResourceReference, ValueSetCode
 
-FACT, CODE, VSC, PATIENT = Fact.__table__, FactCode.__table__, ValueSetCode.__table__, Patient.__table__
+FACT, CODE, VSC, PATIENT, TIME = (Fact.__table__, FactCode.__table__, ValueSetCode.__table__, Patient.__table__,
+                                  FactTime.__table__)
 REF = ResourceReference.__table__
 EVENTS = Table(
     "cg_events", MetaData(),
@@ -45,6 +46,7 @@ EVENTS = Table(
 CANDIDATES = Table("cg_candidates", MetaData(), Column("patient_id", String(64), primary_key=True),
                    prefixes=["TEMPORARY"])
 COLUMNS = [c.name for c in EVENTS.c]
+TIMES = COLUMNS[COLUMNS.index("start"):COLUMNS.index("end_day_earliest") + 1]  # what a fact knows of its times
 DAWN, DOOM = datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59)
 FIRST_DAY, LAST_DAY = date(1, 1, 1), date(9999, 12, 31)
 RESOURCE_TYPES = {spec.kind: rtype for rtype, spec in SPECS.items()}
@@ -108,23 +110,26 @@ class Compiler:
             # UNION ALL: a fact reached twice counts once everywhere it is read (counts are distinct)
             return union_all(*[self._read(source) for source in q.sources])
         if q.source in KINDS:
+            # the times come from the fact, or from the element the query dates it by (none: untimed)
+            dated = TIME.alias(f"dated_{self.def_id(q.name)}") if q.dated_by else None
+            timed = FACT if dated is None else dated
             columns = [FACT.c.patient_id, FACT.c.id.label("fact_id"), FACT.c.resource_type, FACT.c.resource_id,
-                       FACT.c.start, FACT.c.end, FACT.c.start_latest, FACT.c.end_earliest, FACT.c.start_day,
-                       FACT.c.end_day, FACT.c.start_day_latest, FACT.c.end_day_earliest, FACT.c.value_num,
-                       FACT.c.value_unit, FACT.c.status, FACT.c.kind]
+                       *[timed.c[c] for c in TIMES], FACT.c.value_num, FACT.c.value_unit, FACT.c.status, FACT.c.kind]
+            facts = FACT if dated is None else FACT.outerjoin(dated, and_(
+                dated.c.fact_id == FACT.c.id, dated.c.dating == q.dated_by))
             where = [FACT.c.practice_id == self.practice_id, FACT.c.kind == q.source, FACT.c.component.is_(None)]
             if self.candidates_only:
                 where.append(FACT.c.patient_id.in_(select(CANDIDATES.c.patient_id)))
             if not self._code_driven(q, q.name):
-                return select(*columns).where(*where)
+                return select(*columns).select_from(facts).where(*where)
             ids = self._coded_fact_ids("code", q.codes["code"])
             if not q.source.startswith("medication-"):
                 # SQLite plans `id IN (codes joined to the value sets)` from the value sets outwards
-                return select(*columns).where(*where, FACT.c.id.in_(ids))
+                return select(*columns).select_from(facts).where(*where, FACT.c.id.in_(ids))
             # a UNION inside IN is planned as a scan of the practice's facts; join it instead
             ids = union(ids, self._fact_ids_via_medication(q.source, q.codes["code"]))
             matched = select(ids.subquery().c.fact_id.label("id")).distinct().subquery(f"coded_{self.def_id(q.name)}")
-            return select(*columns).select_from(matched.join(FACT, FACT.c.id == matched.c.id)).where(*where)
+            return select(*columns).select_from(matched.join(facts, FACT.c.id == matched.c.id)).where(*where)
         return self._read(q.source)
 
     def _read(self, name: str):

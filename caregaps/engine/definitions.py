@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from caregaps.engine import timephrase
-from caregaps.engine.language import (CONDITION_PROFILES, ELEMENTS, PICKS, Age, AllOf, AnyOf, Condition, Count, Deceased, Exists, Not,
+from caregaps.engine.language import (CONDITION_PROFILES, DATINGS, ELEMENTS, PICKS, Age, AllOf, AnyOf, Condition, Count, Deceased, Exists, Not,
                                       Query, Ref, Sex, Vocabulary, as_list, line_of, parse_value, time_tests)
 from caregaps.engine.source import Mapping, SourceError
 
 QUERY_KEYS = {"from", "code", "where", "where not", "status", "status not", "time", "time not", "value",
-              "pick", "only", "component", "encounter", "age", "age on", "profile", "description"}
+              "pick", "only", "component", "encounter", "age", "age on", "profile", "dated by", "description"}
 CONDITION_KEYS = {"exists", "none", "count", "all", "any", "not", "age", "sex", "deceased"}
 
 
@@ -73,7 +73,20 @@ def read_query(name: str, node: Mapping, file: str, vocab: Vocabulary) -> Query:
             raise SourceError(file, node.line_of("profile"), "profile",
                               f"expected a QI-Core Condition profile: {' or '.join(sorted(CONDITION_PROFILES))}")
         query.profile = _codes(list(CONDITION_PROFILES[node["profile"]]), file, node.line_of("profile"), "profile", vocab)
+    if "dated by" in node:
+        query.dated_by = _dating(node, query, file)
     return query
+
+
+def _dating(node: Mapping, query: Query, file: str) -> str:
+    element, line = node["dated by"], node.line_of("dated by")
+    if element not in DATINGS:
+        raise SourceError(file, line, "dated by", f"expected one of {', '.join(sorted(DATINGS))}")
+    statuses = DATINGS[element][1]
+    if not query.status or not set(query.status) <= set(statuses):
+        raise SourceError(file, line, "dated by", f"{element} is kept for {' or '.join(statuses)} events only: "
+                                                  f"add status: {' or '.join(statuses)}")
+    return element
 
 
 def read_condition(node: object, file: str, line: int):

@@ -39,6 +39,9 @@ SYSTEMS = {
     "ANY": None,
 }
 PICKS = {"latest", "earliest", "lowest value", "highest value"}
+# other elements a query may date its events by (`dated by:`): per element, the fact kind and the
+# statuses whose facts keep it (a cancelled Observation's issued: ObservationCancelled)
+DATINGS = {"issued": ("observation", ("cancelled",))}
 # QI-Core's two Condition profiles, as a CQL retrieve names them, and the categories that tell a
 # Condition's profile (a Condition without any category is read by both: see `profile`)
 CONDITION_PROFILES = {
@@ -85,6 +88,7 @@ class Query:
     on_latest_day: bool = False
     component: tuple[CodeRef, ...] = ()  # take the value of the component with one of these codes
     profile: tuple[CodeRef, ...] = ()  # a Condition profile's categories: one of them, or none at all
+    dated_by: str | None = None  # another element that dates the events (DATINGS), for every time test
     age: tuple[int | None, int | None] | None = None  # the patient's age on the event's day
     age_on: str = "end"  # which end of the event's interval gives that day
     description: str = ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caregaps.engine.language import AllOf, AnyOf, Condition, Count, Exists, Not, Query, Ref
+from caregaps.engine.language import DATINGS, AllOf, AnyOf, Condition, Count, Exists, Not, Query, Ref
 from caregaps.engine.source import SourceError
 
 
@@ -49,6 +49,9 @@ def _check_query(query: Query, definitions: dict, kinds: set[str]) -> None:
     if query.profile and _kind(query, definitions, kinds) not in ("condition", None):
         raise SourceError(query.file, query.line, "profile",
                           f"type mismatch: a profile is one of QI-Core's Condition profiles; these are {_kind(query, definitions, kinds)} events")
+    if query.dated_by and (query.sources or query.source != DATINGS[query.dated_by][0]):
+        raise SourceError(query.file, query.line, "dated by",
+                          f"{query.dated_by} dates the facts a query reads 'from: {DATINGS[query.dated_by][0]}'")
     if query.value is not None or query.pick in ("lowest value", "highest value") or query.component:
         key = "value" if query.value else "pick" if query.pick else "component"
         _needs_values(query.sources[0] if query.sources else query.source, definitions, kinds, query.file, query.line, key)

@@ -105,6 +105,7 @@ class FactRow:
     value_unit: str | None = None
     status: str | None = None
     codes: list[tuple[str, str | None, str]] = field(default_factory=list)
+    datings: list[tuple[str, Span]] = field(default_factory=list)  # other elements that date it
 
 
 @dataclass(slots=True)
@@ -133,11 +134,12 @@ def extract(resource: dict, rtype: str, tz: tzinfo) -> Extracted:
     status = _status(resource, rtype, spec)
     if rtype == "MedicationRequest" and span.start is not None:
         span = _medication_period(resource, span, tz)
-    if rtype == "Observation" and status == "cancelled" and span.start is None and resource.get("issued") is not None:
-        span = el.when(resource, rtype, ("issued",), tz)  # a not-done record is dated by issue
     fact = FactRow(spec.kind, patient_id, None, span.start, span.end, span.start_latest, span.end_earliest,
                    span.first_day, span.last_day, span.first_day_latest, span.last_day_earliest, span.offset,
                    status=status, codes=_codes(resource, rtype, spec))
+    if rtype == "Observation" and status == "cancelled" and resource.get("issued") is not None:
+        # ObservationCancelled: some measures date it by `issued`, others by `effective` (dated by:)
+        fact.datings.append(("issued", el.when(resource, rtype, ("issued",), tz)))
     out.entered_in_error = status == "entered-in-error" or any(
         label == "verification" and code == "entered-in-error" for label, _, code in fact.codes)
     if spec.value:

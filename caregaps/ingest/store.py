@@ -19,16 +19,19 @@ from caregaps.ingest.bulk import allocate_ids, insert_rows, param_mark, stored_d
 from caregaps.ingest.facts import SPECS, extract
 from caregaps.ingest.patients import patient_row
 from caregaps.ingest.problems import Location
-from caregaps.models import Fact, FactCode, Patient, RawResource, ResourceReference, utcnow
+from caregaps.models import Fact, FactCode, FactTime, Patient, RawResource, ResourceReference, utcnow
 
 RAW, FACT, CODE, REF, PATIENT = (RawResource.__table__, Fact.__table__, FactCode.__table__,
                                  ResourceReference.__table__, Patient.__table__)
+TIME = FactTime.__table__
 LOOKUP_CHUNK = 500
 RAW_COLUMNS = ("practice_id", "resource_type", "resource_id", "version", "content_hash", "received_at",
                "import_id", "is_current", "deleted", "body")
 FACT_COLUMNS = ("id", "practice_id", "patient_id", "kind", "resource_type", "resource_id", "component",
                 "start", "end", "start_latest", "end_earliest", "start_day", "end_day", "start_day_latest",
                 "end_day_earliest", "time_offset", "value_num", "value_unit", "status")
+TIME_COLUMNS = ("fact_id", "dating", "start", "end", "start_latest", "end_earliest", "start_day", "end_day",
+                "start_day_latest", "end_day_earliest", "time_offset")
 
 
 @dataclass(slots=True)
@@ -40,7 +43,7 @@ class Prepared:
     rid: str
     body: bytes | None  # None for a delete
     content_hash: str = ""
-    facts: list[tuple] = field(default_factory=list)  # FACT_COLUMNS[2:] + (codes,), times as text
+    facts: list[tuple] = field(default_factory=list)  # FACT_COLUMNS[2:] + (codes, datings), times as text
     patient: dict | None = None
     references: list[tuple[str, str, str]] = field(default_factory=list)  # (path, type, id)
     warnings: list = field(default_factory=list)
@@ -68,12 +71,20 @@ def prepare(resource: dict, rtype: str, rid: str, text: bytes | None, location: 
             item.facts = [(f.patient_id, f.kind, rtype, rid, f.component, stored_time(f.start), stored_time(f.end),
                            stored_time(f.start_latest), stored_time(f.end_earliest), stored_day(f.start_day), stored_day(f.end_day),
                            stored_day(f.start_day_latest), stored_day(f.end_day_earliest), f.offset,
-                           f.value_num, f.value_unit, f.status, f.codes) for f in extracted.facts]
+                           f.value_num, f.value_unit, f.status, f.codes, [_dating(*d) for d in f.datings])
+                          for f in extracted.facts]
     elif rtype == "Patient":
         item.patient = patient_row(resource, tz)
         if gp := item.patient["general_practitioner"]:
             item.references = [("generalPractitioner", *gp.split("/", 1))]
     return item
+
+
+def _dating(element: str, span) -> tuple:
+    """TIME_COLUMNS[1:] of another element that dates a fact, times as text."""
+    return (element, stored_time(span.start), stored_time(span.end), stored_time(span.start_latest),
+            stored_time(span.end_earliest), stored_day(span.first_day), stored_day(span.last_day),
+            stored_day(span.first_day_latest), stored_day(span.last_day_earliest), span.offset)
 
 
 def prepare_delete(rtype: str, rid: str, location: Location) -> Prepared:
@@ -141,8 +152,9 @@ class BatchWriter:
             ids = _marks(self.conn, len(chunk))
             args = (self.practice_id, rtype, *chunk)
             facts = f"practice_id = {m} AND resource_type = {m} AND resource_id IN ({ids})"
-            self.conn.exec_driver_sql(f"DELETE FROM fact_code WHERE fact_id IN (SELECT id FROM fact WHERE {facts})",
-                                      args)
+            for table in ("fact_code", "fact_time"):
+                self.conn.exec_driver_sql(f"DELETE FROM {table} WHERE fact_id IN (SELECT id FROM fact WHERE {facts})",
+                                          args)
             self.conn.exec_driver_sql(f"DELETE FROM fact WHERE {facts}", args)
             self.conn.exec_driver_sql("DELETE FROM resource_reference WHERE practice_id = "
                                       f"{m} AND source_type = {m} AND source_id IN ({ids})", args)
@@ -156,15 +168,17 @@ class BatchWriter:
     def _insert_facts(self, items: list[Prepared]) -> None:
         count = sum(len(item.facts) for item in items)
         ids = iter(allocate_ids(self.conn, FACT, count)) if count else iter(())
-        facts, codes = [], []
+        facts, codes, times = [], [], []
         p = self.practice_id
         for item in items:
             for fact in item.facts:
                 fid = next(ids)
-                facts.append((fid, p) + fact[:-1])
-                codes.extend((fid, element, system, code) for element, system, code in fact[-1])
+                facts.append((fid, p) + fact[:-2])
+                codes.extend((fid, element, system, code) for element, system, code in fact[-2])
+                times.extend((fid, *dating) for dating in fact[-1])
         insert_rows(self.conn, FACT, FACT_COLUMNS, facts, text_times=True)
         insert_rows(self.conn, CODE, ("fact_id", "element", "system", "code"), codes)
+        insert_rows(self.conn, TIME, TIME_COLUMNS, times, text_times=True)
 
     def _insert_references(self, items: list[Prepared]) -> None:
         refs = [(self.practice_id, item.rtype, item.rid, path, ttype, tid)

@@ -288,8 +288,8 @@ WHERE rel_6.def_id = %(def_id_1)s::INTEGER AND rel_6.patient_id = src_9.patient_
 -- Adult Screening Not Done for a Reason
 INSERT INTO cg_events (def_id, patient_id, fact_id, resource_type, resource_id, start, "end", start_latest, end_earliest, start_day, end_day, start_day_latest, end_day_earliest, value_num, value_unit, status, kind) SELECT %(param_1)s::INTEGER AS def_id, q_10.patient_id, q_10.fact_id, q_10.resource_type, q_10.resource_id, q_10.start, q_10."end", q_10.start_latest, q_10.end_earliest, q_10.start_day, q_10.end_day, q_10.start_day_latest, q_10.end_day_earliest, q_10.value_num, q_10.value_unit, q_10.status, q_10.kind 
 FROM (SELECT src_10.patient_id AS patient_id, src_10.fact_id AS fact_id, src_10.resource_type AS resource_type, src_10.resource_id AS resource_id, src_10.start AS start, src_10."end" AS "end", src_10.start_latest AS start_latest, src_10.end_earliest AS end_earliest, src_10.start_day AS start_day, src_10.end_day AS end_day, src_10.start_day_latest AS start_day_latest, src_10.end_day_earliest AS end_day_earliest, src_10.value_num AS value_num, src_10.value_unit AS value_unit, src_10.status AS status, src_10.kind AS kind 
-FROM (SELECT fact.patient_id AS patient_id, fact.id AS fact_id, fact.resource_type AS resource_type, fact.resource_id AS resource_id, fact.start AS start, fact."end" AS "end", fact.start_latest AS start_latest, fact.end_earliest AS end_earliest, fact.start_day AS start_day, fact.end_day AS end_day, fact.start_day_latest AS start_day_latest, fact.end_day_earliest AS end_day_earliest, fact.value_num AS value_num, fact.value_unit AS value_unit, fact.status AS status, fact.kind AS kind 
-FROM fact 
+FROM (SELECT fact.patient_id AS patient_id, fact.id AS fact_id, fact.resource_type AS resource_type, fact.resource_id AS resource_id, dated_10.start AS start, dated_10."end" AS "end", dated_10.start_latest AS start_latest, dated_10.end_earliest AS end_earliest, dated_10.start_day AS start_day, dated_10.end_day AS end_day, dated_10.start_day_latest AS start_day_latest, dated_10.end_day_earliest AS end_day_earliest, fact.value_num AS value_num, fact.value_unit AS value_unit, fact.status AS status, fact.kind AS kind 
+FROM fact LEFT OUTER JOIN fact_time AS dated_10 ON dated_10.fact_id = fact.id AND dated_10.dating = %(dating_1)s::VARCHAR 
 WHERE fact.practice_id = %(practice_id_1)s::VARCHAR AND fact.kind = %(kind_1)s::VARCHAR AND fact.component IS NULL AND fact.id IN (SELECT fact_code.fact_id 
 FROM fact_code 
 WHERE fact_code.code = %(code_1)s::VARCHAR AND fact_code.element = %(element_1)s::VARCHAR AND fact_code.system = %(system_1)s::VARCHAR)) AS src_10 
@@ -311,6 +311,7 @@ WHERE rel_1.def_id = %(def_id_1)s::INTEGER AND rel_1.patient_id = src_10.patient
 --   coalesce_8 = datetime.date(9999, 12, 31)
 --   code_1 = '73832-8'
 --   code_2 = '720834000'
+--   dating_1 = 'issued'
 --   def_id_1 = 1
 --   element_1 = 'code'
 --   element_2 = 'not-done-reason'
@@ -590,8 +591,8 @@ WHERE rel_15.def_id = %(def_id_1)s::INTEGER AND rel_15.patient_id = src_18.patie
 -- Adolescent Screening Not Done for a Reason
 INSERT INTO cg_events (def_id, patient_id, fact_id, resource_type, resource_id, start, "end", start_latest, end_earliest, start_day, end_day, start_day_latest, end_day_earliest, value_num, value_unit, status, kind) SELECT %(param_1)s::INTEGER AS def_id, q_19.patient_id, q_19.fact_id, q_19.resource_type, q_19.resource_id, q_19.start, q_19."end", q_19.start_latest, q_19.end_earliest, q_19.start_day, q_19.end_day, q_19.start_day_latest, q_19.end_day_earliest, q_19.value_num, q_19.value_unit, q_19.status, q_19.kind 
 FROM (SELECT src_19.patient_id AS patient_id, src_19.fact_id AS fact_id, src_19.resource_type AS resource_type, src_19.resource_id AS resource_id, src_19.start AS start, src_19."end" AS "end", src_19.start_latest AS start_latest, src_19.end_earliest AS end_earliest, src_19.start_day AS start_day, src_19.end_day AS end_day, src_19.start_day_latest AS start_day_latest, src_19.end_day_earliest AS end_day_earliest, src_19.value_num AS value_num, src_19.value_unit AS value_unit, src_19.status AS status, src_19.kind AS kind 
-FROM (SELECT fact.patient_id AS patient_id, fact.id AS fact_id, fact.resource_type AS resource_type, fact.resource_id AS resource_id, fact.start AS start, fact."end" AS "end", fact.start_latest AS start_latest, fact.end_earliest AS end_earliest, fact.start_day AS start_day, fact.end_day AS end_day, fact.start_day_latest AS start_day_latest, fact.end_day_earliest AS end_day_earliest, fact.value_num AS value_num, fact.value_unit AS value_unit, fact.status AS status, fact.kind AS kind 
-FROM fact 
+FROM (SELECT fact.patient_id AS patient_id, fact.id AS fact_id, fact.resource_type AS resource_type, fact.resource_id AS resource_id, dated_19.start AS start, dated_19."end" AS "end", dated_19.start_latest AS start_latest, dated_19.end_earliest AS end_earliest, dated_19.start_day AS start_day, dated_19.end_day AS end_day, dated_19.start_day_latest AS start_day_latest, dated_19.end_day_earliest AS end_day_earliest, fact.value_num AS value_num, fact.value_unit AS value_unit, fact.status AS status, fact.kind AS kind 
+FROM fact LEFT OUTER JOIN fact_time AS dated_19 ON dated_19.fact_id = fact.id AND dated_19.dating = %(dating_1)s::VARCHAR 
 WHERE fact.practice_id = %(practice_id_1)s::VARCHAR AND fact.kind = %(kind_1)s::VARCHAR AND fact.component IS NULL AND fact.id IN (SELECT fact_code.fact_id 
 FROM fact_code 
 WHERE fact_code.code = %(code_1)s::VARCHAR AND fact_code.element = %(element_1)s::VARCHAR AND fact_code.system = %(system_1)s::VARCHAR)) AS src_19 
@@ -613,6 +614,7 @@ WHERE rel_1.def_id = %(def_id_1)s::INTEGER AND rel_1.patient_id = src_19.patient
 --   coalesce_8 = datetime.date(9999, 12, 31)
 --   code_1 = '73831-0'
 --   code_2 = '720834000'
+--   dating_1 = 'issued'
 --   def_id_1 = 1
 --   element_1 = 'code'
 --   element_2 = 'not-done-reason'

@@ -88,20 +88,9 @@ class RawResource(SQLModel, table=True):
     body: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
-class Fact(SQLModel, table=True):
-    """A normalized clinical event (or an Observation component) that measures read."""
+class Timed(SQLModel):
+    """What a fact knows of its times (a fact's own, and each other element that dates it)."""
 
-    __table_args__ = (
-        Index("ix_fact_patient", "practice_id", "patient_id", "kind"),
-        Index("ix_fact_source", "practice_id", "resource_type", "resource_id"),
-    )
-    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
-    practice_id: str = Field(max_length=64)
-    patient_id: str = Field(max_length=64)
-    kind: str = Field(max_length=32)
-    resource_type: str = Field(max_length=64)
-    resource_id: str = Field(max_length=64)
-    component: Optional[int] = None
     start: Optional[datetime] = Field(default=None, sa_type=DateTime)  # naive UTC
     end: Optional[datetime] = Field(default=None, sa_type=DateTime)
     # a time is known to its precision only: the start lies in [start, start_latest], the end in
@@ -119,6 +108,22 @@ class Fact(SQLModel, table=True):
     # minutes east of UTC the time was written in; NULL for dates and other times written without
     # one, whose instants were read in the practice's timezone
     time_offset: Optional[int] = None
+
+
+class Fact(Timed, table=True):
+    """A normalized clinical event (or an Observation component) that measures read."""
+
+    __table_args__ = (
+        Index("ix_fact_patient", "practice_id", "patient_id", "kind"),
+        Index("ix_fact_source", "practice_id", "resource_type", "resource_id"),
+    )
+    id: Optional[int] = Field(default=None, sa_column=Column(BigId, primary_key=True))
+    practice_id: str = Field(max_length=64)
+    patient_id: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    resource_type: str = Field(max_length=64)
+    resource_id: str = Field(max_length=64)
+    component: Optional[int] = None
     value_num: Optional[float] = None
     value_unit: Optional[str] = Field(default=None, max_length=64)
     status: Optional[str] = Field(default=None, max_length=32)
@@ -129,7 +134,7 @@ Index("ix_fact_timeline", Fact.__table__.c.practice_id, Fact.__table__.c.patient
       func.coalesce(Fact.__table__.c.end, Fact.__table__.c.start))
 
 
-class FactTime(SQLModel, table=True):
+class FactTime(Timed, table=True):
     """Another element that dates a fact, for the measures whose CQL reads it instead of the
     usual one (`dated by:`), e.g. the `issued` of a cancelled Observation. Its times are kept as
     the fact's own are (instants known to their precision, written days, offset)."""
@@ -137,15 +142,6 @@ class FactTime(SQLModel, table=True):
     __tablename__ = "fact_time"
     fact_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
     dating: str = Field(sa_column=Column(String(16), primary_key=True))  # the element, e.g. issued
-    start: Optional[datetime] = Field(default=None, sa_type=DateTime)
-    end: Optional[datetime] = Field(default=None, sa_type=DateTime)
-    start_latest: Optional[datetime] = Field(default=None, sa_type=DateTime)
-    end_earliest: Optional[datetime] = Field(default=None, sa_type=DateTime)
-    start_day: Optional[date] = Field(default=None, sa_type=Date)
-    end_day: Optional[date] = Field(default=None, sa_type=Date)
-    start_day_latest: Optional[date] = Field(default=None, sa_type=Date)
-    end_day_earliest: Optional[date] = Field(default=None, sa_type=Date)
-    time_offset: Optional[int] = None
 
 
 class FactCode(SQLModel, table=True):

@@ -31,7 +31,8 @@ class Case:
 
     @property
     def practice_id(self) -> str:
-        return f"case-{self.folder.name[:8]}"
+        # the whole folder name: some patients are official cases of two measures (CMS22, CMS69)
+        return f"{self.measure}-{self.folder.name}"
 
     def report(self) -> dict:
         (path,) = self.folder.glob("MeasureReport-*.json")

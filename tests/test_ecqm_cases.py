@@ -58,3 +58,11 @@ def test_official_case_populations_match_the_expected_measure_report(case_store,
     got = actual(case_store, CATALOG, case)
     got = {code: got.get(code, False) for code in expected}
     assert got == expected, f"{case.id}: {case.description()}"
+
+
+def test_every_case_of_every_copied_measure_loads_as_a_practice_of_its_own():
+    # four patients are official cases of both CMS22 and CMS69, under the same folder name
+    every = [case for measure in FOLDERS for case in cases(measure)]
+    shared = {c.folder.name for c in cases("CMS22")} & {c.folder.name for c in cases("CMS69")}
+    assert shared and len({c.practice_id for c in every}) == len(every)
+    assert max(len(c.practice_id) for c in every) <= 64  # Practice.id

@@ -406,3 +406,34 @@ def test_a_cancelled_observation_is_dated_by_the_element_each_measure_reads(stor
         got.append(((measure, changes), _evaluate(store, tmp_path, measure, case, "denominator-exception")))
         want.append(((measure, changes), verdict))
     assert got == want
+
+
+# A Condition that declares a QI-Core Condition profile (meta.profile) is of that profile whatever
+# its category says: the reference engine retrieves by meta.profile alone (CMS143's official cases
+# declare problems-health-concerns on encounter diagnoses). One that declares neither is read by
+# its category (the reference engine reads none: caregaps' choice, for untagged EHR exports).
+DECLARED = [  # (measure, case, code, declared profile, category, population) -> verdict
+    (("CMS122", DIABETES, "102781000119107", "problem-list-item", "encounter-diagnosis", "initial-population"), False),
+    (("CMS122", DIABETES, "102781000119107", "encounter-diagnosis", "problem-list-item", "initial-population"), True),
+    (("CMS2", BIPOLAR, "10875004", "problem-list-item", "encounter-diagnosis", "denominator-exclusion"), True),
+    (("CMS2", BIPOLAR, "10875004", "encounter-diagnosis", "problem-list-item", "denominator-exclusion"), False),
+    (("CMS122", DIABETES, "102781000119107", None, "encounter-diagnosis", "initial-population"), True),   # ours
+    (("CMS122", DIABETES, "102781000119107", None, "problem-list-item", "initial-population"), False),   # ours
+    (("CMS2", BIPOLAR, "10875004", None, "problem-list-item", "denominator-exclusion"), True),            # ours
+]
+
+
+def test_a_declared_condition_profile_decides_over_the_category(store, tmp_path):
+    got, want = [], []
+    for (measure, folder, code, declared, category, population), verdict in DECLARED:
+        case = copy.deepcopy(_resources(_folder(folder)))
+        (condition,) = [r for r in case if r["resourceType"] == "Condition"
+                        and any(c.get("code") == code for c in r["code"]["coding"])]
+        condition.pop("meta", None)
+        if declared:
+            condition["meta"] = {"profile": [PROFILES[declared]]}
+        condition["category"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category",
+                                              "code": category}]}]
+        got.append(((measure, declared, category), _evaluate(store, tmp_path, measure, case, population)))
+        want.append(((measure, declared, category), verdict))
+    assert got == want

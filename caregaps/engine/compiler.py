@@ -83,7 +83,7 @@ class Compiler:
                    if not (driven and element == "code")]
         filters += [not_(self._codes(rows.c.fact_id, element, refs)) for element, refs in q.codes_not.items()]
         if q.profile:
-            filters.append(self._profile(rows.c.fact_id, q.profile))
+            filters.append(self._profile(rows.c.fact_id, q.profile, q.profile_categories))
         if q.status:
             filters.append(rows.c.status.in_(q.status))
         if q.status_not:
@@ -220,12 +220,17 @@ class Compiler:
                     CODE.c.system == ref.system if ref.system else true()))
         return union(*parts) if len(parts) > 1 else parts[0]
 
-    def _profile(self, fact_id, categories: tuple[CodeRef, ...]):
-        """The Condition is of the profile: it has one of the profile's categories, or none at
-        all (US Core requires one; an export without it is read by either profile, not lost)."""
-        code = CODE.alias()
-        uncategorized = not_(exists(select(1).where(code.c.fact_id == fact_id, code.c.element == "category")))
-        return or_(self._codes(fact_id, "category", categories), uncategorized)
+    def _profile(self, fact_id, profile: str, categories: tuple[CodeRef, ...]):
+        """The Condition is of the QI-Core profile: it declares it in meta.profile (the reference
+        engine retrieves by that alone), or it declares neither Condition profile and has one of
+        the profile's categories, or none at all (US Core requires one; an export without profile
+        or category is read by either profile, not lost)."""
+        declared, categorized = CODE.alias(), CODE.alias()
+        declares = exists(select(1).where(declared.c.fact_id == fact_id, declared.c.element == "profile"))
+        uncategorized = not_(exists(select(1).where(categorized.c.fact_id == fact_id,
+                                                    categorized.c.element == "category")))
+        of_profile = self._codes(fact_id, "profile", (CodeRef(profile, code=profile),))
+        return or_(of_profile, and_(not_(declares), or_(self._codes(fact_id, "category", categories), uncategorized)))
 
     def _codes(self, fact_id, element: str, refs: tuple[CodeRef, ...]):
         code = CODE.alias()

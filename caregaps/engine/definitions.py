@@ -72,7 +72,8 @@ def read_query(name: str, node: Mapping, file: str, vocab: Vocabulary) -> Query:
         if node["profile"] not in CONDITION_PROFILES:
             raise SourceError(file, node.line_of("profile"), "profile",
                               f"expected a QI-Core Condition profile: {' or '.join(sorted(CONDITION_PROFILES))}")
-        query.profile = _codes(list(CONDITION_PROFILES[node["profile"]]), file, node.line_of("profile"), "profile", vocab)
+        query.profile, categories = CONDITION_PROFILES[node["profile"]]
+        query.profile_categories = _codes(list(categories), file, node.line_of("profile"), "profile", vocab)
     if "dated by" in node:
         query.dated_by = _dating(node, query, file)
     return query

@@ -42,12 +42,15 @@ PICKS = {"latest", "earliest", "lowest value", "highest value"}
 # other elements a query may date its events by (`dated by:`): per element, the fact kind and the
 # statuses whose facts keep it (a cancelled Observation's issued: ObservationCancelled)
 DATINGS = {"issued": ("observation", ("cancelled",))}
-# QI-Core's two Condition profiles, as a CQL retrieve names them, and the categories that tell a
-# Condition's profile (a Condition without any category is read by both: see `profile`)
+# QI-Core's two Condition profiles, as a CQL retrieve names them: the profile a Condition declares
+# (meta.profile), and the categories that tell the profile of one that declares none (see `profile`)
+QICORE_PROFILE = "http://hl7.org/fhir/us/qicore/StructureDefinition/"
 CONDITION_PROFILES = {
-    "ConditionEncounterDiagnosis": ("CONDITION-CATEGORY encounter-diagnosis",),
-    "ConditionProblemsHealthConcerns": ("CONDITION-CATEGORY problem-list-item", "CONDITION-CATEGORY health-concern",
-                                        "US-CORE-CONDITION-CATEGORY health-concern"),
+    "ConditionEncounterDiagnosis": (QICORE_PROFILE + "qicore-condition-encounter-diagnosis",
+                                    ("CONDITION-CATEGORY encounter-diagnosis",)),
+    "ConditionProblemsHealthConcerns": (QICORE_PROFILE + "qicore-condition-problems-health-concerns",
+                                        ("CONDITION-CATEGORY problem-list-item", "CONDITION-CATEGORY health-concern",
+                                         "US-CORE-CONDITION-CATEGORY health-concern")),
 }
 _CODE = re.compile(r"^([A-Za-z0-9-]+) (\S+)$")
 _VALUE = re.compile(r"^(<=|>=|<|>|=)\s*(-?\d+(?:\.\d+)?)\s*(.*)$")
@@ -87,7 +90,8 @@ class Query:
     pick: str | None = None
     on_latest_day: bool = False
     component: tuple[CodeRef, ...] = ()  # take the value of the component with one of these codes
-    profile: tuple[CodeRef, ...] = ()  # a Condition profile's categories: one of them, or none at all
+    profile: str = ""  # a QI-Core Condition profile (its canonical url): declared, or told by category
+    profile_categories: tuple[CodeRef, ...] = ()
     dated_by: str | None = None  # another element that dates the events (DATINGS), for every time test
     age: tuple[int | None, int | None] | None = None  # the patient's age on the event's day
     age_on: str = "end"  # which end of the event's interval gives that day

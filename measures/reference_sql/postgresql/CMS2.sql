@@ -642,21 +642,28 @@ FROM fact_code JOIN value_set_code ON value_set_code.code = fact_code.code AND v
 WHERE value_set_code.value_set IN (__[POSTCOMPILE_value_set_1]) AND fact_code.element = %(element_1)s::VARCHAR)) AS src_20 
 WHERE ((EXISTS (SELECT 1 
 FROM fact_code AS fact_code_1 
-WHERE fact_code_1.fact_id = src_20.fact_id AND fact_code_1.element = %(element_2)s::VARCHAR AND (fact_code_1.code = %(code_1)s::VARCHAR AND fact_code_1.system = %(system_1)s::VARCHAR OR fact_code_1.code = %(code_2)s::VARCHAR AND fact_code_1.system = %(system_2)s::VARCHAR OR fact_code_1.code = %(code_3)s::VARCHAR AND fact_code_1.system = %(system_3)s::VARCHAR))) OR NOT (EXISTS (SELECT 1 
+WHERE fact_code_1.fact_id = src_20.fact_id AND fact_code_1.element = %(element_2)s::VARCHAR AND fact_code_1.code = %(code_1)s::VARCHAR)) OR NOT (EXISTS (SELECT 1 
 FROM fact_code AS fact_code_2 
-WHERE fact_code_2.fact_id = src_20.fact_id AND fact_code_2.element = %(element_3)s::VARCHAR))) AND (EXISTS (SELECT 1 
+WHERE fact_code_2.fact_id = src_20.fact_id AND fact_code_2.element = %(element_3)s::VARCHAR)) AND ((EXISTS (SELECT 1 
+FROM fact_code AS fact_code_3 
+WHERE fact_code_3.fact_id = src_20.fact_id AND fact_code_3.element = %(element_4)s::VARCHAR AND (fact_code_3.code = %(code_2)s::VARCHAR AND fact_code_3.system = %(system_1)s::VARCHAR OR fact_code_3.code = %(code_3)s::VARCHAR AND fact_code_3.system = %(system_2)s::VARCHAR OR fact_code_3.code = %(code_4)s::VARCHAR AND fact_code_3.system = %(system_3)s::VARCHAR))) OR NOT (EXISTS (SELECT 1 
+FROM fact_code AS fact_code_4 
+WHERE fact_code_4.fact_id = src_20.fact_id AND fact_code_4.element = %(element_5)s::VARCHAR)))) AND (EXISTS (SELECT 1 
 FROM cg_events AS rel_1 
 WHERE rel_1.def_id = %(def_id_1)s::INTEGER AND rel_1.patient_id = src_20.patient_id AND (src_20.start IS NOT NULL OR src_20."end" IS NOT NULL) AND CASE WHEN (src_20.kind != %(kind_2)s::VARCHAR OR src_20.status IN (__[POSTCOMPILE_status_1]) OR src_20."end" IS NOT NULL) THEN coalesce(coalesce(src_20.start_day_latest, src_20.start_day), %(coalesce_1)s::DATE) ELSE NULL END < CASE WHEN (rel_1.kind != %(kind_3)s::VARCHAR OR rel_1.status IN (__[POSTCOMPILE_status_2]) OR rel_1."end" IS NOT NULL) THEN coalesce(rel_1.start_day, %(coalesce_2)s::DATE) ELSE NULL END))) AS q_20;
 -- parameters:
 --   coalesce_1 = datetime.date(1, 1, 1)
 --   coalesce_2 = datetime.date(1, 1, 1)
---   code_1 = 'problem-list-item'
---   code_2 = 'health-concern'
+--   code_1 = 'http://hl7.org/fhir/us/qicore/StructureDefinition/qicore-condition-problems-health-concerns'
+--   code_2 = 'problem-list-item'
 --   code_3 = 'health-concern'
+--   code_4 = 'health-concern'
 --   def_id_1 = 1
 --   element_1 = 'code'
---   element_2 = 'category'
---   element_3 = 'category'
+--   element_2 = 'profile'
+--   element_3 = 'profile'
+--   element_4 = 'category'
+--   element_5 = 'category'
 --   kind_1 = 'condition'
 --   kind_2 = 'condition'
 --   kind_3 = 'condition'

@@ -599,9 +599,13 @@ WHERE NOT (EXISTS (SELECT 1
 FROM fact_code AS fact_code_1 
 WHERE fact_code_1.fact_id = src_22.fact_id AND fact_code_1.element = :element_2 AND (fact_code_1.code = :code_1 AND fact_code_1.system = :system_1 OR fact_code_1.code = :code_2 AND fact_code_1.system = :system_2))) AND ((EXISTS (SELECT 1 
 FROM fact_code AS fact_code_2 
-WHERE fact_code_2.fact_id = src_22.fact_id AND fact_code_2.element = :element_3 AND fact_code_2.code = :code_3 AND fact_code_2.system = :system_3)) OR NOT (EXISTS (SELECT 1 
+WHERE fact_code_2.fact_id = src_22.fact_id AND fact_code_2.element = :element_3 AND fact_code_2.code = :code_3)) OR NOT (EXISTS (SELECT 1 
 FROM fact_code AS fact_code_3 
-WHERE fact_code_3.fact_id = src_22.fact_id AND fact_code_3.element = :element_4))) AND (src_22.start IS NOT NULL OR src_22."end" IS NOT NULL) AND (CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END < :param_2 OR CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(src_22.start_day, :coalesce_2) ELSE NULL END = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END AND :param_2 = :param_2 AND CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END = :param_2) AND (:param_3 < CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END OR :param_3 = :param_3 AND CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(src_22.end_day, :coalesce_4) ELSE NULL END AND :param_3 = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END)) AS q_22;
+WHERE fact_code_3.fact_id = src_22.fact_id AND fact_code_3.element = :element_4)) AND ((EXISTS (SELECT 1 
+FROM fact_code AS fact_code_4 
+WHERE fact_code_4.fact_id = src_22.fact_id AND fact_code_4.element = :element_5 AND fact_code_4.code = :code_4 AND fact_code_4.system = :system_3)) OR NOT (EXISTS (SELECT 1 
+FROM fact_code AS fact_code_5 
+WHERE fact_code_5.fact_id = src_22.fact_id AND fact_code_5.element = :element_6)))) AND (src_22.start IS NOT NULL OR src_22."end" IS NOT NULL) AND (CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END < :param_2 OR CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(src_22.start_day, :coalesce_2) ELSE NULL END = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END AND :param_2 = :param_2 AND CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.start_day_latest, src_22.start_day), :coalesce_1) ELSE NULL END = :param_2) AND (:param_3 < CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END OR :param_3 = :param_3 AND CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(src_22.end_day, :coalesce_4) ELSE NULL END AND :param_3 = CASE WHEN (src_22.kind != :kind_2 OR src_22.status IN (__[POSTCOMPILE_status_1]) OR src_22."end" IS NOT NULL) THEN coalesce(coalesce(src_22.end_day_earliest, src_22.end_day), :coalesce_3) ELSE NULL END)) AS q_22;
 -- parameters:
 --   coalesce_1 = datetime.date(1, 1, 1)
 --   coalesce_2 = datetime.date(1, 1, 1)
@@ -609,11 +613,14 @@ WHERE fact_code_3.fact_id = src_22.fact_id AND fact_code_3.element = :element_4)
 --   coalesce_4 = datetime.date(9999, 12, 31)
 --   code_1 = 'refuted'
 --   code_2 = 'entered-in-error'
---   code_3 = 'encounter-diagnosis'
+--   code_3 = 'http://hl7.org/fhir/us/qicore/StructureDefinition/qicore-condition-encounter-diagnosis'
+--   code_4 = 'encounter-diagnosis'
 --   element_1 = 'code'
 --   element_2 = 'verification'
---   element_3 = 'category'
---   element_4 = 'category'
+--   element_3 = 'profile'
+--   element_4 = 'profile'
+--   element_5 = 'category'
+--   element_6 = 'category'
 --   kind_1 = 'condition'
 --   kind_2 = 'condition'
 --   param_1 = 22

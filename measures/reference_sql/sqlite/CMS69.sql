@@ -429,16 +429,23 @@ FROM fact_code JOIN value_set_code ON value_set_code.code = fact_code.code AND v
 WHERE value_set_code.value_set IN (__[POSTCOMPILE_value_set_1]) AND fact_code.element = :element_1)) AS src_17 
 WHERE (EXISTS (SELECT 1 
 FROM fact_code AS fact_code_1 
-WHERE fact_code_1.fact_id = src_17.fact_id AND fact_code_1.element = :element_2 AND (fact_code_1.code = :code_1 AND fact_code_1.system = :system_1 OR fact_code_1.code = :code_2 AND fact_code_1.system = :system_2 OR fact_code_1.code = :code_3 AND fact_code_1.system = :system_3))) OR NOT (EXISTS (SELECT 1 
+WHERE fact_code_1.fact_id = src_17.fact_id AND fact_code_1.element = :element_2 AND fact_code_1.code = :code_1)) OR NOT (EXISTS (SELECT 1 
 FROM fact_code AS fact_code_2 
-WHERE fact_code_2.fact_id = src_17.fact_id AND fact_code_2.element = :element_3))) AS q_17;
+WHERE fact_code_2.fact_id = src_17.fact_id AND fact_code_2.element = :element_3)) AND ((EXISTS (SELECT 1 
+FROM fact_code AS fact_code_3 
+WHERE fact_code_3.fact_id = src_17.fact_id AND fact_code_3.element = :element_4 AND (fact_code_3.code = :code_2 AND fact_code_3.system = :system_1 OR fact_code_3.code = :code_3 AND fact_code_3.system = :system_2 OR fact_code_3.code = :code_4 AND fact_code_3.system = :system_3))) OR NOT (EXISTS (SELECT 1 
+FROM fact_code AS fact_code_4 
+WHERE fact_code_4.fact_id = src_17.fact_id AND fact_code_4.element = :element_5)))) AS q_17;
 -- parameters:
---   code_1 = 'problem-list-item'
---   code_2 = 'health-concern'
+--   code_1 = 'http://hl7.org/fhir/us/qicore/StructureDefinition/qicore-condition-problems-health-concerns'
+--   code_2 = 'problem-list-item'
 --   code_3 = 'health-concern'
+--   code_4 = 'health-concern'
 --   element_1 = 'code'
---   element_2 = 'category'
---   element_3 = 'category'
+--   element_2 = 'profile'
+--   element_3 = 'profile'
+--   element_4 = 'category'
+--   element_5 = 'category'
 --   kind_1 = 'condition'
 --   param_1 = 17
 --   practice_id_1 = 'practice'

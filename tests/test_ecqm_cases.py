@@ -52,12 +52,33 @@ def case_store(request, tmp_path_factory):
 CATALOG_ROOT = default_root() / "valuesets"
 
 
+# Official cases that cannot pass as published: why, and the populations the reference engine
+# (fqm-execution on the official measure bundle, with the value sets of ../shared/ecqm) gives them,
+# which caregaps must reproduce instead of the expected ones. No more than one per measure.
+UNPASSABLE = {
+    "CMS143-2cca67ad": (
+        "its Condition is coded SNOMED 1306287007 (primary open angle glaucoma of left eye), which the "
+        "published 'Primary Open-Angle Glaucoma' value set (2.16.840.1.113883.3.526.3.326) does not hold",
+        {"initial-population": False, "denominator": False, "numerator": False, "denominator-exception": False}),
+}
+
+
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.id)
 def test_official_case_populations_match_the_expected_measure_report(case_store, case):
     expected = case.expected()
     got = actual(case_store, CATALOG, case)
     got = {code: got.get(code, False) for code in expected}
+    if case.id in UNPASSABLE:
+        reason, reference = UNPASSABLE[case.id]
+        assert got == reference != expected, f"{case.id} cannot pass as published ({reason}): as the reference engine"
+        return
     assert got == expected, f"{case.id}: {case.description()}"
+
+
+def test_at_most_one_official_case_per_measure_cannot_pass_as_published():
+    measures = [case_id.split("-")[0] for case_id in UNPASSABLE]
+    assert len(measures) == len(set(measures))
+    assert set(UNPASSABLE) <= {case.id for case in ALL_CASES}
 
 
 def test_every_case_of_every_copied_measure_loads_as_a_practice_of_its_own():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from datetime import date, timezone
 from pathlib import Path
@@ -61,10 +62,17 @@ def cases(measure: str) -> list[Case]:
 
 
 def load_case(engine: Engine, case: Case) -> None:
-    """Each case is its own practice (UTC), so no two cases share a patient."""
+    """Each case is its own practice (UTC), so no two cases share a patient. A case is one
+    patient's record, imported as the Bundle MADiE exports it as (some resources of some cases
+    name no patient: the Bundle's only Patient is theirs)."""
     add_practice(engine, case.practice_id, case.id, "UTC")
-    job = create_job(engine, case.practice_id, "cli", case.resource_files(), False)
-    run_job(engine, job.id, workers=0)
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": json.loads(path.read_text())} for path, _ in case.resource_files()]}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{case.id}.json"
+        path.write_text(json.dumps(bundle))
+        job = create_job(engine, case.practice_id, "cli", [(path, path.name)], False)
+        run_job(engine, job.id, workers=0)
 
 
 def actual(engine: Engine, catalog: Catalog, case: Case) -> dict[str, bool]:

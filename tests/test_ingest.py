@@ -117,6 +117,38 @@ def test_given_bundle_with_urn_uuid_references_when_ingested_then_they_resolve(e
     assert tuple(ref) == ("Encounter", "e1")
 
 
+def test_given_a_patient_bundle_when_a_resource_names_no_patient_then_it_is_the_bundle_patient_with_a_warning(
+        engine, practice, tmp_path):
+    unowned = {k: v for k, v in observation("o1").items() if k != "subject"}
+    communication = {"resourceType": "Communication", "id": "m1", "status": "not-done",
+                     "category": [{"coding": [{"system": "http://snomed.info/sct", "code": "312912001"}]}],
+                     "statusReason": {"coding": [{"system": "http://snomed.info/sct", "code": "183932001"}]},
+                     "sent": "2026-07-09T08:00:00Z"}
+    doc = {"resourceType": "Bundle", "type": "collection",
+           "entry": [{"resource": r} for r in (patient(), unowned, communication)]}
+    job = ingest(engine, tmp_path, "record.json", orjson.dumps(doc))
+    assert job.counts["Observation"]["stored"] == 1 and job.counts["Communication"]["stored"] == 1
+    found = issues(engine, job)
+    assert [(i.severity, i.resource_id, i.path) for i in found] == [
+        ("warning", "o1", "Observation.subject"), ("warning", "m1", "Communication.subject")]
+    assert "read as the Patient/" in found[0].message and "its only Patient" in found[0].message
+    with session(engine) as s:
+        owners = set(s.exec(select(Fact.patient_id).where(Fact.resource_id.in_(["o1", "m1"]))).all())
+        codes = set(s.exec(select(FactCode.element, FactCode.code).join(Fact, Fact.id == FactCode.fact_id)
+                           .where(Fact.resource_id == "m1")).all())
+    assert owners == {patient()["id"]}
+    assert codes == {("code", "312912001"), ("status-reason", "183932001")}  # a Communication's code is its category
+
+
+def test_given_a_bundle_of_two_patients_when_a_resource_names_no_patient_then_it_is_rejected(engine, practice, tmp_path):
+    unowned = {k: v for k, v in observation("o1").items() if k != "subject"}
+    doc = {"resourceType": "Bundle", "type": "collection",
+           "entry": [{"resource": r} for r in (patient(), {**patient(), "id": "other"}, unowned)]}
+    job = ingest(engine, tmp_path, "two.json", orjson.dumps(doc))
+    assert job.counts["Observation"].get("stored", 0) == 0
+    assert [(i.severity, i.path) for i in issues(engine, job)] == [("error", "Observation.subject")]
+
+
 @pytest.mark.parametrize("resource, path, words", [
     (observation("o9", when="2026-02-30"), "Observation.effectiveDateTime", "not a valid date"),
     ({**observation("o9"), "subject": None}, "Observation.subject", "missing subject"),

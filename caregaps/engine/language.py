@@ -22,7 +22,7 @@ from caregaps.engine.source import Mapping, SourceError
 
 KINDS = {"observation", "condition", "encounter", "procedure", "medication-request", "medication-dispense",
          "medication-administration", "medication-statement", "immunization", "diagnostic-report",
-         "service-request", "device-request", "allergy", "coverage", "medication"}
+         "service-request", "device-request", "allergy", "coverage", "medication", "communication"}
 ELEMENTS = {"code", "value", "category", "class", "verification", "clinical-status", "intent", "reason",
             "discharge", "status-reason", "body-site", "not-done-reason", "do-not-perform"}
 SYSTEMS = {

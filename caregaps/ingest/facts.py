@@ -78,6 +78,11 @@ SPECS: dict[str, Spec] = {
     "DeviceRequest": Spec("device-request", time=("authoredOn",),
                           required=("status", "intent"), codes=(("code", "codeCodeableConcept"),),
                           plain_codes=(("intent", "intent"),), refs=("encounter",)),
+    # QI-Core's Communication (and CommunicationNotDone: status not-done) is retrieved by its
+    # category: that is its primary code here; it is dated by when it was sent
+    "Communication": Spec("communication", time=("sent",), required=("status",),
+                          codes=(("code", "category"), ("status-reason", "statusReason"), ("reason", "reasonCode")),
+                          refs=("encounter",)),
     "AllergyIntolerance": Spec("allergy", patient="patient", time=("onset", "recordedDate"), status=None,
                                codes=(("code", "code"), ("clinical-status", "clinicalStatus"),
                                       ("verification", "verificationStatus"))),

@@ -15,10 +15,13 @@ from typing import IO, Iterable, Iterator
 
 import orjson
 
+from caregaps.ingest.facts import SPECS
 from caregaps.ingest.problems import Location, Problem
 
 SUFFIXES = (".ndjson", ".ndjson.gz", ".json", ".json.gz")
 READ_ERRORS = (EOFError, OSError, zlib.error)
+# Bundles that hold a record (a patient's, when they hold one Patient), not requests to apply
+RECORD_TYPES = ("collection", "searchset", "document")
 
 
 @dataclass(slots=True)
@@ -28,9 +31,10 @@ class Entry:
     text: bytes | None = None  # the resource's original JSON, when the input held it alone
     delete: tuple[str, str] | None = None
     problem: Problem | None = None
+    notes: tuple[Problem, ...] = ()  # warnings from reading it (what was assumed)
 
     def __reduce__(self):
-        return Entry, (self.location, self.resource, self.text, self.delete, self.problem)
+        return Entry, (self.location, self.resource, self.text, self.delete, self.problem, self.notes)
 
 
 def input_files(paths: Iterable[Path]) -> list[Path]:
@@ -113,14 +117,44 @@ def bundle_entries(bundle: dict, name: str | None, skip: int = 0) -> Iterator[En
                                                     code="structure"))
         return
     local_ids = _local_ids(entries)
+    owner = _only_patient(entries) if bundle.get("type") in RECORD_TYPES else None
     for index, item in enumerate(entries):
         if index < skip:
             continue
         location = Location(name, entry=index)
         try:
-            yield _bundle_entry(item, index, local_ids, location)
+            entry = _bundle_entry(item, index, local_ids, location)
         except Problem as problem:
             yield Entry(location, problem=problem)
+            continue
+        if owner and entry.resource is not None:
+            entry.notes = _attribute(entry.resource, owner)
+        yield entry
+
+
+def _only_patient(entries: list) -> str | None:
+    """Patient/id of the Bundle's one Patient (a patient's record, as $everything or a test case
+    exports it), or None when it holds none or several. Transactions and batches are requests:
+    each entry says whose it is."""
+    patients = set()
+    for item in entries:
+        resource = item.get("resource") if isinstance(item, dict) else None
+        if isinstance(resource, dict) and resource.get("resourceType") == "Patient":
+            full_url = item.get("fullUrl")
+            uuid = full_url.removeprefix("urn:uuid:") if isinstance(full_url, str) and full_url.startswith("urn:uuid:") else None
+            patients.add(resource.get("id") or uuid)
+    return f"Patient/{patients.pop()}" if len(patients) == 1 and None not in patients else None
+
+
+def _attribute(resource: dict, owner: str) -> tuple[Problem, ...]:
+    """A resource of a patient's record that names no patient is that patient's: said as a warning."""
+    rtype = resource.get("resourceType")
+    spec = SPECS.get(rtype) if isinstance(rtype, str) else None
+    if spec is None or not spec.patient or resource.get(spec.patient) is not None:
+        return ()
+    resource[spec.patient] = {"reference": owner}
+    return (Problem(f"no {spec.patient}: read as the {owner} of this Bundle, its only Patient",
+                    path=f"{rtype}.{spec.patient}", code="required", severity="warning"),)
 
 
 def _bundle_entry(item: object, index: int, local_ids: dict[str, str], location: Location) -> Entry:

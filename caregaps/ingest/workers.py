@@ -58,7 +58,7 @@ def check_entry(entry: Entry, tz, strict: bool) -> EntryResult:
         if rtype is None and isinstance(entry.resource, dict) and isinstance(entry.resource.get("resourceType"), str):
             rtype = entry.resource["resourceType"]
         return EntryResult(entry, "rejected", rtype, rid, [Issue.of(problem, entry.location, rtype, rid)])
-    warnings = [Issue.of(w, entry.location, rtype, rid) for w in item.warnings]
+    warnings = [Issue.of(w, entry.location, rtype, rid) for w in (*entry.notes, *item.warnings)]
     return EntryResult(entry, "pending", rtype, rid, warnings, item)
 
 

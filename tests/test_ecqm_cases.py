@@ -60,6 +60,10 @@ UNPASSABLE = {
         "its Condition is coded SNOMED 1306287007 (primary open angle glaucoma of left eye), which the "
         "published 'Primary Open-Angle Glaucoma' value set (2.16.840.1.113883.3.526.3.326) does not hold",
         {"initial-population": False, "denominator": False, "numerator": False, "denominator-exception": False}),
+    "CMS142-2dd72971": (
+        "its not-done Communication's reason is SNOMED 1296859006 (procedure declined), which the published "
+        "'Patient Reason' value set (2.16.840.1.113883.3.526.3.1008) does not hold",
+        {"initial-population": True, "denominator": True, "numerator": False, "denominator-exception": False}),
 }
 
 

@@ -29,12 +29,12 @@ from sqlalchemy import text
 from caregaps.db import make_engine, migrate
 from caregaps.engine.catalog import default_root, load_catalog
 from caregaps.engine.runs import run_measure
+from caregaps.models import TIMED
 from caregaps.terminology import load_valuesets
 
 MEASURES = ("CMS122", "CMS125", "CMS130", "CMS165", "CMS2")
 PRACTICE = "bench"
-# what a fact knows of its times besides its start and end instants (migration 0015)
-TIMES = "start_latest, end_earliest, start_day, start_day_latest, end_day_earliest, end_day, time_offset"
+TIMES = ", ".join(f'"{c}"' for c in TIMED if c not in ("start", "end"))  # what a fact knows of its times
 COPIED = {
     "patient": ("practice_id, resource_id, identifiers, family, given, birth_date, gender, race, ethnicity, "
                 "deceased, general_practitioner, sex",

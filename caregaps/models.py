@@ -110,6 +110,9 @@ class Timed(SQLModel):
     time_offset: Optional[int] = None
 
 
+TIMED = tuple(Timed.model_fields)  # the time columns of a fact and of each other element that dates it
+
+
 class Fact(Timed, table=True):
     """A normalized clinical event (or an Observation component) that measures read."""
 

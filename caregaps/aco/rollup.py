@@ -34,13 +34,12 @@ from sqlalchemy import (BigInteger, Column, Connection, Engine, MetaData, Table,
 from caregaps.aco import ACO_ID
 from caregaps.aco.matching import DEMOGRAPHICS, MBI, Match, Record, Split, match
 from caregaps.aco.models import MatchSplit, PersonLink
-from caregaps.models import Fact, FactCode, FactTime, Patient, Practice, ResourceReference, utcnow
+from caregaps.models import TIMED, Fact, FactCode, FactTime, Patient, Practice, ResourceReference, utcnow
 from caregaps.statistics import refresh_statistics
 
 FACT, CODE, REF, PATIENT, PRACTICE = (Fact.__table__, FactCode.__table__, ResourceReference.__table__,
                                       Patient.__table__, Practice.__table__)
 TIME = FactTime.__table__
-TIME_COLUMNS = [c.name for c in TIME.c if c.name != "fact_id"]
 LINK, SPLIT = PersonLink.__table__, MatchSplit.__table__
 FACT_MAP = Table("aco_fact_map", MetaData(), Column("old_id", BigInteger, primary_key=True),
                  Column("new_id", BigInteger, nullable=False), prefixes=["TEMPORARY"])
@@ -170,14 +169,12 @@ def _copy_facts(conn: Connection) -> int:
     chosen = and_(FACT.c.practice_id.in_(MEMBERS), or_(LINK.c.person_id.is_not(None), FACT.c.patient_id == ""))
     conn.execute(insert(FACT_MAP).from_select(["old_id", "new_id"], select(
         FACT.c.id, _new_ids(conn, FACT.c.id)).select_from(source).where(chosen)))
-    columns = ["id", "practice_id", "patient_id", "kind", "resource_type", "resource_id", "component", "start",
-               "end", "start_latest", "end_earliest", "start_day", "start_day_latest", "end_day_earliest", "end_day",
-               "time_offset", "value_num", "value_unit", "status"]
+    columns = ["id", "practice_id", "patient_id", "kind", "resource_type", "resource_id", "component", *TIMED,
+               "value_num", "value_unit", "status"]
     copied = select(FACT_MAP.c.new_id, literal(ACO_ID), func.coalesce(LINK.c.person_id, ""), FACT.c.kind,
                     FACT.c.resource_type, aco_resource_id(conn, FACT.c.practice_id, FACT.c.resource_id),
-                    FACT.c.component, FACT.c.start, FACT.c.end, FACT.c.start_latest, FACT.c.end_earliest,
-                    FACT.c.start_day, FACT.c.start_day_latest, FACT.c.end_day_earliest, FACT.c.end_day,
-                    FACT.c.time_offset, FACT.c.value_num, FACT.c.value_unit, FACT.c.status)
+                    FACT.c.component, *[FACT.c[c] for c in TIMED], FACT.c.value_num, FACT.c.value_unit,
+                    FACT.c.status)
     conn.execute(insert(FACT).from_select(columns, copied.select_from(
         source.join(FACT_MAP, FACT_MAP.c.old_id == FACT.c.id))))
     _reread_floating_times(conn)
@@ -185,8 +182,8 @@ def _copy_facts(conn: Connection) -> int:
         FACT_MAP.c.new_id, CODE.c.element, CODE.c.system, CODE.c.code).select_from(
         CODE.join(FACT_MAP, FACT_MAP.c.old_id == CODE.c.fact_id))))
     # other datings are instants (a cancelled Observation's issued): copied as they are
-    conn.execute(insert(TIME).from_select(["fact_id", *TIME_COLUMNS], select(
-        FACT_MAP.c.new_id, *[TIME.c[c] for c in TIME_COLUMNS]).select_from(
+    conn.execute(insert(TIME).from_select(["fact_id", "dating", *TIMED], select(
+        FACT_MAP.c.new_id, TIME.c.dating, *[TIME.c[c] for c in TIMED]).select_from(
         TIME.join(FACT_MAP, FACT_MAP.c.old_id == TIME.c.fact_id))))
     return conn.execute(select(func.count()).select_from(FACT_MAP)).scalar_one()
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from caregaps.engine import timephrase
-from caregaps.engine.language import (CONDITION_PROFILES, DATINGS, ELEMENTS, PICKS, Age, AllOf, AnyOf, Condition, Count, Deceased, Exists, Not,
-                                      Query, Ref, Sex, Vocabulary, as_list, line_of, parse_value, time_tests)
+from caregaps.engine.language import (CONDITION_PROFILES, DATINGS, ELEMENTS, PICKS, Age, AllOf, AnyOf, Condition,
+                                      Count, Deceased, Exists, Not, Query, Ref, Sex, Vocabulary, as_list, line_of,
+                                      parse_value, time_tests)
 from caregaps.engine.source import Mapping, SourceError
 
 QUERY_KEYS = {"from", "code", "where", "where not", "status", "status not", "time", "time not", "value",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from caregaps.engine import timephrase
 from caregaps.engine.source import Mapping, SourceError
+from caregaps.ingest.facts import CONDITION_PROFILE_URLS
 
 KINDS = {"observation", "condition", "encounter", "procedure", "medication-request", "medication-dispense",
          "medication-administration", "medication-statement", "immunization", "diagnostic-report",
@@ -42,13 +43,12 @@ PICKS = {"latest", "earliest", "lowest value", "highest value"}
 # other elements a query may date its events by (`dated by:`): per element, the fact kind and the
 # statuses whose facts keep it (a cancelled Observation's issued: ObservationCancelled)
 DATINGS = {"issued": ("observation", ("cancelled",))}
-# QI-Core's two Condition profiles, as a CQL retrieve names them: the profile a Condition declares
-# (meta.profile), and the categories that tell the profile of one that declares none (see `profile`)
-QICORE_PROFILE = "http://hl7.org/fhir/us/qicore/StructureDefinition/"
+# QI-Core's two Condition profiles: the url a Condition declares (meta.profile), and the categories
+# that tell the profile of one that declares none (see `profile`)
 CONDITION_PROFILES = {
-    "ConditionEncounterDiagnosis": (QICORE_PROFILE + "qicore-condition-encounter-diagnosis",
+    "ConditionEncounterDiagnosis": (CONDITION_PROFILE_URLS["ConditionEncounterDiagnosis"],
                                     ("CONDITION-CATEGORY encounter-diagnosis",)),
-    "ConditionProblemsHealthConcerns": (QICORE_PROFILE + "qicore-condition-problems-health-concerns",
+    "ConditionProblemsHealthConcerns": (CONDITION_PROFILE_URLS["ConditionProblemsHealthConcerns"],
                                         ("CONDITION-CATEGORY problem-list-item", "CONDITION-CATEGORY health-concern",
                                          "US-CORE-CONDITION-CATEGORY health-concern")),
 }

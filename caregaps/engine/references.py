@@ -46,9 +46,10 @@ def _check_query(query: Query, definitions: dict, kinds: set[str]) -> None:
         for name in test.queries:
             if not isinstance(definitions.get(name), Query):
                 raise SourceError(query.file, query.line, "time", f"{test.phrase!r}: {name!r} is not a defined query")
-    if query.profile and _kind(query, definitions, kinds) not in ("condition", None):
+    kind = _kind(query.sources[0] if query.sources else query.source, definitions, kinds)
+    if query.profile and kind not in ("condition", None):
         raise SourceError(query.file, query.line, "profile",
-                          f"type mismatch: a profile is one of QI-Core's Condition profiles; these are {_kind(query, definitions, kinds)} events")
+                          f"type mismatch: a profile is one of QI-Core's Condition profiles; these are {kind} events")
     if query.dated_by and (query.sources or query.source != DATINGS[query.dated_by][0]):
         raise SourceError(query.file, query.line, "dated by",
                           f"{query.dated_by} dates the facts a query reads 'from: {DATINGS[query.dated_by][0]}'")
@@ -57,19 +58,17 @@ def _check_query(query: Query, definitions: dict, kinds: set[str]) -> None:
         _needs_values(query.sources[0] if query.sources else query.source, definitions, kinds, query.file, query.line, key)
 
 
-def _kind(query: Query, definitions: dict, kinds: set[str]) -> str | None:
+def _kind(name: str, definitions: dict, kinds: set[str]) -> str | None:
+    """The fact kind query `name` reads, or None when a cycle or an undefined name (reported
+    elsewhere) leaves it unknown."""
     try:
-        return base_kind(query.sources[0] if query.sources else query.source, definitions, kinds)
+        return base_kind(name, definitions, kinds)
     except (ValueError, KeyError):
-        return None  # reported as a cycle or an undefined name elsewhere
+        return None
 
 
 def _needs_values(name: str, definitions: dict, kinds: set[str], file: str, line: int, key: str) -> None:
-    try:
-        kind = base_kind(name, definitions, kinds)
-    except (ValueError, KeyError):
-        return  # reported as a cycle or an undefined name elsewhere
-    if kind != "observation":
+    if (kind := _kind(name, definitions, kinds)) not in ("observation", None):
         raise SourceError(file, line, key, f"type mismatch: {kind} events have no value; only observations do")
 
 

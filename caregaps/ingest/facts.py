@@ -40,7 +40,9 @@ QICORE = "http://hl7.org/fhir/us/qicore/StructureDefinition/"
 NOT_DONE_REASONS = {"Observation": QICORE + "qicore-notDoneReason",
                     "ServiceRequest": QICORE + "qicore-doNotPerformReason",
                     "DeviceRequest": QICORE + "qicore-doNotPerformReason"}
-CONDITION_PROFILE_URLS = {QICORE + "qicore-condition-encounter-diagnosis", QICORE + "qicore-condition-problems-health-concerns"}
+# QI-Core's two Condition profiles, as a CQL retrieve names them, and their canonical urls
+CONDITION_PROFILE_URLS = {"ConditionEncounterDiagnosis": QICORE + "qicore-condition-encounter-diagnosis",
+                          "ConditionProblemsHealthConcerns": QICORE + "qicore-condition-problems-health-concerns"}
 SPECS: dict[str, Spec] = {
     "Observation": Spec("observation", time=("effective",), required=("status", "code"), value=True,
                         codes=(("code", "code"), ("category", "category")), refs=("encounter",)),
@@ -224,7 +226,7 @@ def _codes(resource: dict, rtype: str, spec: Spec) -> list[tuple[str, str | None
     if rtype == "Condition":  # the QI-Core Condition profile it declares, if any (measures read by profile)
         meta = resource.get("meta")
         declared = meta.get("profile") if isinstance(meta, dict) else None
-        out.extend(("profile", None, url) for url in _as_list(declared) if url in CONDITION_PROFILE_URLS)
+        out.extend(("profile", None, url) for url in _as_list(declared) if url in CONDITION_PROFILE_URLS.values())
     if resource.get("doNotPerform") is True:  # a request NOT to do something (QI-Core ...NotRequested)
         out.append(("do-not-perform", None, "true"))
     if rtype == "Encounter" and isinstance(hosp := resource.get("hospitalization"), dict):

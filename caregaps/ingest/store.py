@@ -19,7 +19,7 @@ from caregaps.ingest.bulk import allocate_ids, insert_rows, param_mark, stored_d
 from caregaps.ingest.facts import SPECS, extract
 from caregaps.ingest.patients import patient_row
 from caregaps.ingest.problems import Location
-from caregaps.models import Fact, FactCode, FactTime, Patient, RawResource, ResourceReference, utcnow
+from caregaps.models import TIMED, Fact, FactCode, FactTime, Patient, RawResource, ResourceReference, utcnow
 
 RAW, FACT, CODE, REF, PATIENT = (RawResource.__table__, Fact.__table__, FactCode.__table__,
                                  ResourceReference.__table__, Patient.__table__)
@@ -27,11 +27,9 @@ TIME = FactTime.__table__
 LOOKUP_CHUNK = 500
 RAW_COLUMNS = ("practice_id", "resource_type", "resource_id", "version", "content_hash", "received_at",
                "import_id", "is_current", "deleted", "body")
-FACT_COLUMNS = ("id", "practice_id", "patient_id", "kind", "resource_type", "resource_id", "component",
-                "start", "end", "start_latest", "end_earliest", "start_day", "end_day", "start_day_latest",
-                "end_day_earliest", "time_offset", "value_num", "value_unit", "status")
-TIME_COLUMNS = ("fact_id", "dating", "start", "end", "start_latest", "end_earliest", "start_day", "end_day",
-                "start_day_latest", "end_day_earliest", "time_offset")
+FACT_COLUMNS = ("id", "practice_id", "patient_id", "kind", "resource_type", "resource_id", "component", *TIMED,
+                "value_num", "value_unit", "status")
+TIME_COLUMNS = ("fact_id", "dating", *TIMED)
 
 
 @dataclass(slots=True)
